@@ -1,0 +1,170 @@
+"""The build: run the stages in order for one edition and write its PDFs.
+
+Phase 1 reads and checks everything (edition, data, narrative, charts, document) in
+memory; phase 2 writes. A problem found in phase 1 leaves every output untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import charts as charts_stage
+from . import compose as compose_stage
+from . import data as data_stage
+from . import facts, narrative
+from .errors import ReportError, RenderError, raise_all
+from .i18n import load_messages
+from .load import Edition, load_edition
+from .project import Project
+from .render import render_pdf
+
+STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
+          'Drawing the charts', 'Composing the document', 'Rendering the PDF']
+
+Progress = Callable[[int, str, str], None]
+"""progress(step, stage name, detail) — step counts from 1 to len(STAGES)."""
+
+
+def quiet(step: int, stage: str, detail: str) -> None:
+    pass
+
+
+@dataclass
+class BuildRequest:
+    edition: str
+    languages: list[str] | None = None
+    out: Path | None = None
+    """Exact PDF path (one language only)."""
+    html: Path | None = None
+    """Also write the composed HTML here, with its assets beside it."""
+    out_dir: Path | None = None
+
+
+@dataclass
+class BuildResult:
+    edition: str
+    lang: str
+    pdf: Path
+    pages: int
+    size: int
+    seconds: float
+    html: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def output_name(edition: Edition, lang: str) -> str:
+    """Descriptive file name: series, edition, language, revision (and DRAFT)."""
+    config = edition.config
+    name = f'{config.series}-{config.id}-{lang}-r{config.revision}'
+    return name + ('-DRAFT.pdf' if config.status == 'draft' else '.pdf')
+
+
+def prepare(project: Project, request: BuildRequest, progress: Progress = quiet):
+    """Phase 1: everything read, checked and composed in memory, per language."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock
+        clock = now
+
+    progress(1, STAGES[0], f'reports/{request.edition}')
+    edition = load_edition(project, request.edition, request.languages)
+    languages = list(edition.sections)
+    if request.out and len(languages) > 1:
+        raise ReportError('--out names one file, but the edition has several languages; '
+                          'add --lang, or use --out-dir')
+    lap('load')
+
+    progress(2, STAGES[1], 'data/')
+    tables = data_stage.window(data_stage.load_tables(project),
+                               edition.config.data_through)
+    lap('data')
+
+    progress(3, STAGES[2], ', '.join(languages))
+    fragments = {}
+    problems: list[ReportError] = []
+    for lang in languages:
+        context = facts.narrative_context(tables, edition.config.year,
+                                          edition.config.data_through, lang)
+        fragments[lang] = []
+        for section in edition.sections[lang]:
+            try:
+                text = narrative.expand(section, context)
+                fragments[lang].append(narrative.convert(section, text, project))
+            except ReportError as error:
+                problems.append(error)
+    raise_all(problems, f'edition {edition.id}: the narrative has problems')
+    lap('narrative')
+
+    progress(4, STAGES[3], f'{len(edition.config.figures)} figures')
+    drawn = {lang: charts_stage.draw_charts(project, edition.config.figures, tables, lang)
+             for lang in languages}
+    lap('charts')
+
+    progress(5, STAGES[4], ', '.join(languages))
+    composed = {}
+    for lang in languages:
+        messages = load_messages(project, lang)
+        composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
+                                               drawn[lang], tables, messages)
+        messages.check()
+    lap('compose')
+    return edition, composed, timings
+
+
+def build(project: Project, request: BuildRequest, progress: Progress = quiet) -> list[BuildResult]:
+    """Build the requested edition; returns one result per language written."""
+    started = time.perf_counter()
+    edition, composed, timings = prepare(project, request, progress)
+
+    results = []
+    for lang, document in composed.items():
+        progress(6, STAGES[5], lang)
+        clock = time.perf_counter()
+        staging = project.build / f'{edition.id}-{lang}'
+        if staging.exists():
+            shutil.rmtree(staging)
+        html_path = document.write(staging)
+        target = _target(project, request, edition, lang)
+        try:
+            rendered = render_pdf(html_path, target, allowed=[staging],
+                                  fonts_dir=project.templates / 'fonts',
+                                  scratch=project.build)
+        except OSError as error:
+            raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
+        html_copy = None
+        if request.html:
+            html_copy = _copy_html(staging, request.html)
+        lap = time.perf_counter() - clock
+        results.append(BuildResult(edition.id, lang, rendered.path, rendered.pages,
+                                   rendered.size, time.perf_counter() - started, html_copy,
+                                   {**timings, 'render': lap}))
+    return results
+
+
+def _target(project: Project, request: BuildRequest, edition: Edition, lang: str) -> Path:
+    if request.out:
+        return request.out.resolve()
+    folder = request.out_dir or project.dist
+    return (folder / output_name(edition, lang)).resolve()
+
+
+def _copy_html(staging: Path, html: Path) -> Path:
+    """Copy the composed document: ``html`` plus its assets in the same folder."""
+    html = html.resolve()
+    folder = html.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in staging.rglob('*'):
+        if item.is_file() and item.name != 'index.html':
+            target = folder / item.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(item, target)
+    shutil.copyfile(staging / 'index.html', html)
+    return html

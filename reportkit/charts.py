@@ -1,0 +1,246 @@
+"""Stage 3, charts: chart definitions + windowed data -> SVG figures (real text, house style).
+
+Definitions live in ``charts/charts.toml``; the house style in ``charts/house.mplstyle``.
+Every figure carries its number (given later, by order of appearance), title, source
+line, alt text and the data table that the annex prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+
+matplotlib.use('svg')  # NOTE: before pyplot is imported; no display on servers.
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field, ValidationError  # noqa: E402
+
+from .data import Table, Tables  # noqa: E402
+from .errors import ChartError, raise_all  # noqa: E402
+from .numbers import decimal, month_year  # noqa: E402
+from .project import Project  # noqa: E402
+
+
+class ChartSpec(BaseModel):
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    kind: Literal['line', 'bar', 'hbar', 'points']
+    dataset: str
+    x: str
+    y: str
+    where: dict[str, str] = Field(default_factory=dict)
+    top: int | None = Field(default=None, ge=1, le=30)
+    y_scale: float = Field(default=1, gt=0)
+    digits: int = Field(default=1, ge=0, le=3)
+    title: dict[str, str]
+    y_label: dict[str, str]
+    x_label: dict[str, str]
+    source: dict[str, str]
+    alt: dict[str, str]
+    columns: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A drawn figure in one language."""
+
+    id: str
+    svg: bytes
+    title: str
+    source: str
+    alt: str
+    columns: list[str]
+    rows: list[tuple[str, str]]
+    """The data drawn, formatted for the language: (label, value)."""
+
+
+def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
+    path = project.charts / 'charts.toml'
+    shown = project.show(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        raise ChartError('chart definitions not found', path=shown) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ChartError(f'not valid TOML: {error}', path=shown) from None
+    specs, problems = {}, []
+    for name, value in raw.items():
+        try:
+            specs[name] = ChartSpec.model_validate(value)
+        except ValidationError as error:
+            for item in error.errors():
+                key = '.'.join(str(part) for part in item['loc'])
+                problems.append(ChartError(f"[{name}] '{key}': {item['msg'].lower()}",
+                                           path=shown))
+    raise_all(problems, f'{shown}: chart definitions are not valid')
+    return specs
+
+
+def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
+                 languages: list[str], shown: str) -> None:
+    """Before drawing: every wanted chart exists, names real columns, has its words."""
+    problems = []
+    for chart_id in wanted:
+        spec = specs.get(chart_id)
+        if spec is None:
+            problems.append(ChartError(f"figure '{chart_id}' is not defined "
+                                       f"(defined: {', '.join(sorted(specs))})", path=shown))
+            continue
+        table = tables.get(spec.dataset)
+        if table is None:
+            problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}'",
+                                       path=shown))
+            continue
+        for column in [spec.x, spec.y, *spec.where]:
+            if column not in table.spec.columns:
+                problems.append(ChartError(
+                    f"[{chart_id}] dataset '{spec.dataset}' has no column '{column}'",
+                    path=shown))
+        for field_name in ('title', 'y_label', 'x_label', 'source', 'alt', 'columns'):
+            for lang in languages:
+                if lang not in getattr(spec, field_name):
+                    problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}': "
+                                               'missing translation', path=shown))
+    raise_all(problems, f'{shown}: charts cannot be drawn')
+
+
+_STYLE_READY = False
+
+
+def _use_house_style(project: Project) -> None:
+    global _STYLE_READY
+    if not _STYLE_READY:
+        for font in sorted((project.templates / 'fonts').glob('*.ttf')):
+            font_manager.fontManager.addfont(str(font))
+        _STYLE_READY = True
+    plt.style.use(str(project.charts / 'house.mplstyle'))
+
+
+def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
+               lang: str, shown: str) -> Chart:
+    """Draw one figure for ``lang`` from the (windowed) table."""
+    frame = table.frame
+    for column, value in spec.where.items():
+        frame = frame[frame[column] == value]
+    frame = frame.dropna(subset=[spec.y])
+    if spec.kind == 'hbar':
+        frame = frame.sort_values(spec.y, ascending=False).head(spec.top or 10)
+    else:
+        frame = frame.sort_values(spec.x)
+    if frame.empty:
+        raise ChartError(f"[{chart_id}] no data to draw within the edition's years",
+                         path=shown)
+    xs = list(frame[spec.x])
+    ys = [value / spec.y_scale for value in frame[spec.y]]
+    labels = [_x_label(x, spec, lang) for x in xs]
+    fmt = lambda v: decimal(v, lang, spec.digits)  # noqa: E731
+
+    _use_house_style(project)
+    fig, ax = plt.subplots()
+    try:
+        tick_fmt = FuncFormatter(lambda v, _: decimal(v, lang, 0 if spec.y_scale == 1
+                                                      and max(ys) > 50 else 1))
+        if spec.kind == 'line':
+            px, py = [], []
+            for i, (x, y) in enumerate(zip(xs, ys)):
+                if i and int(x) - int(xs[i - 1]) > 1:
+                    px.append(math.nan)
+                    py.append(math.nan)
+                px.append(int(x))
+                py.append(y)
+            ax.plot(px, py, marker='o', markersize=2.5)
+            ax.set_ylim(bottom=0)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
+            ax.yaxis.set_major_formatter(tick_fmt)
+        elif spec.kind == 'bar':
+            bars = ax.bar([str(x) for x in xs], ys, width=0.6)
+            ax.bar_label(bars, labels=[fmt(y) for y in ys], padding=2, fontsize=8)
+            ax.yaxis.set_major_formatter(tick_fmt)
+            ax.margins(y=0.12)
+        elif spec.kind == 'hbar':
+            names = [str(x) for x in xs][::-1]
+            bars = ax.barh(names, ys[::-1], height=0.6)
+            ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
+            ax.grid(axis='y', visible=False)
+            ax.grid(axis='x', visible=True)
+            ax.xaxis.set_major_formatter(tick_fmt)
+            ax.margins(x=0.1)
+            ax.tick_params(axis='y', length=0)
+            ax.set_xlabel(spec.y_label[lang])
+        elif spec.kind == 'points':
+            when = [_decimal_year(x) for x in xs]
+            ax.plot(when, ys, linestyle='none', marker='o', markersize=5)
+            for w, y in zip(when, ys):
+                ax.annotate(fmt(y), (w, y), textcoords='offset points', xytext=(0, 7),
+                            ha='center', fontsize=7.5)
+            ax.set_ylim(0, max(ys) * 1.18)
+            lo, hi = math.floor(min(when)), math.ceil(max(when))
+            ax.set_xlim(lo - 0.5, hi + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
+            ax.yaxis.set_major_formatter(tick_fmt)
+        if spec.kind != 'hbar':
+            ax.set_ylabel(spec.y_label[lang])
+            if spec.x_label[lang]:
+                ax.set_xlabel(spec.x_label[lang])
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format='svg', metadata={'Date': None, 'Creator': None})
+    finally:
+        plt.close(fig)
+
+    rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
+    period = str(int(frame[table.spec.period].max())) if table.spec.period == 'year' else ''
+    values = _summary(labels, ys, fmt, spec, period)
+    try:
+        title = spec.title[lang].format(**values)
+        alt = spec.alt[lang].format(**values)
+    except (KeyError, IndexError) as error:
+        raise ChartError(f'[{chart_id}] unknown placeholder {error} in title or alt text',
+                         path=shown) from None
+    return Chart(chart_id, buffer.getvalue(), title, spec.source[lang], alt,
+                 spec.columns[lang], rows)
+
+
+def _x_label(x, spec: ChartSpec, lang: str) -> str:
+    if spec.kind == 'points':
+        return month_year(dt.date(int(x[:4]), int(x[5:7]), 1), lang)
+    return str(x)
+
+
+def _decimal_year(month: str) -> float:
+    return int(month[:4]) + (int(month[5:7]) - 1) / 12
+
+
+def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
+             period: str) -> dict:
+    """Values a title or alt text may name; for hbar, last_x is the data year."""
+    hi = max(range(len(ys)), key=lambda i: ys[i])
+    lo = min(range(len(ys)), key=lambda i: ys[i])
+    first, last = 0, len(ys) - 1
+    if spec.kind == 'hbar':
+        return {'first_x': labels[0], 'first_y': fmt(ys[0]), 'last_x': period,
+                'last_y': fmt(ys[-1]), 'max_x': labels[hi], 'max_y': fmt(ys[hi]),
+                'min_x': labels[lo], 'min_y': fmt(ys[lo]), 'count': len(ys)}
+    return {'first_x': labels[first], 'first_y': fmt(ys[first]), 'last_x': labels[last],
+            'last_y': fmt(ys[last]), 'max_x': labels[hi], 'max_y': fmt(ys[hi]),
+            'min_x': labels[lo], 'min_y': fmt(ys[lo]), 'count': len(ys)}
+
+
+def draw_charts(project: Project, wanted: list[str], tables: Tables, lang: str) -> dict[str, Chart]:
+    """Draw every wanted figure for ``lang``; definitions are checked first."""
+    specs = load_chart_specs(project)
+    shown = project.show(project.charts / 'charts.toml')
+    check_charts(specs, wanted, tables, [lang], shown)
+    return {chart_id: draw_chart(project, chart_id, specs[chart_id],
+                                 tables[specs[chart_id].dataset], lang, shown)
+            for chart_id in wanted}

@@ -1,0 +1,239 @@
+"""Stage 4, compose: edition + narrative + charts + data -> one HTML document and its assets.
+
+The composed document holds content only; presentation comes from the stylesheet it
+links (``print.css`` for the PDF). Figures and tables are numbered in reading order,
+and every figure the edition lists must be placed exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from .charts import Chart
+from .data import Tables
+from .errors import ContentError, ReportError, raise_all
+from .i18n import Messages
+from .load import Edition
+from .narrative import Fragment, placeholder
+from .numbers import LOCALES, long_date, month_year
+from .project import Project
+
+ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
+LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
+AREA_NAMES = {  # message ids; translated through the catalogue
+    'threats': 'Addressing Threats Early',
+    'trade': 'Trade Facilitation, Economic Growth and Jobs',
+    'law-enforcement': 'Cross-Border Law Enforcement',
+    'infrastructure': 'Critical Infrastructure and Cyber Security',
+    'partnership': 'Managing the Partnership',
+}
+STATUS_NAMES = {'completed': 'Completed', 'in progress': 'In progress', 'ongoing': 'Ongoing'}
+
+
+@dataclass
+class Composed:
+    """The document for one language, ready to render."""
+
+    lang: str
+    html: str
+    assets: dict[str, bytes | Path] = field(default_factory=dict)
+    """Relative file name -> content (bytes) or the project file to copy."""
+    title: str = ''
+    figures: list[dict] = field(default_factory=list)
+    chapters: list[dict] = field(default_factory=list)
+
+    def write(self, folder: Path, name: str = 'index.html') -> Path:
+        """Write the HTML and its assets into ``folder``; returns the HTML path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for relative, content in sorted(self.assets.items()):
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = content.read_bytes() if isinstance(content, Path) else content
+            if not target.exists() or target.read_bytes() != data:
+                target.write_bytes(data)
+        html_path = folder / name
+        html_path.write_text(self.html, encoding='utf-8')
+        return html_path
+
+
+def template_env(project: Project, messages: Messages) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(project.templates), autoescape=True,
+        undefined=jinja2.StrictUndefined, extensions=['jinja2.ext.i18n'],
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_callables(messages.gettext, messages.ngettext, newstyle=True)
+    return env
+
+
+def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragment],
+            charts: dict[str, Chart], tables: Tables, messages: Messages) -> Composed:
+    """Assemble the document for ``lang``; raises with every placement problem at once."""
+    config = edition.config
+    env = template_env(project, messages)
+    _ = messages.gettext
+    problems: list[ReportError] = []
+
+    # Number figures and tables in reading order, checking every placement.
+    figure_numbers: dict[str, int] = {}
+    table_list: list[dict] = []
+    figures: list[dict] = []
+    for fragment in fragments:
+        for place in fragment.placements:
+            where = dict(path=fragment.section.shown, line=place.line)
+            if place.kind == 'figure':
+                if place.id not in config.figures:
+                    problems.append(ContentError(
+                        f"figure '{place.id}' is not listed in 'figures' of "
+                        f'{edition.config_shown}', **where))
+                elif place.id in figure_numbers:
+                    problems.append(ContentError(f"figure '{place.id}' is placed twice",
+                                                 **where))
+                else:
+                    figure_numbers[place.id] = len(figure_numbers) + 1
+            elif place.kind == 'table' and place.id not in TABLES:
+                problems.append(ContentError(
+                    f"unknown table '{place.id}' (known: {', '.join(sorted(TABLES))})",
+                    **where))
+    for chart_id in config.figures:
+        if chart_id not in figure_numbers:
+            problems.append(ContentError(
+                f"figure '{chart_id}' is listed but no section places it "
+                f"(add a line '@figure({chart_id})' where it belongs)",
+                path=edition.config_shown))
+    raise_all(problems, f'edition {edition.id} ({lang}): figures and tables do not add up')
+
+    figure_html: dict[str, str] = {}
+    for chart_id, number in figure_numbers.items():
+        chart = charts[chart_id]
+        figure = {'number': number, 'anchor': f'fig-{chart_id}', 'id': chart_id,
+                  'title': chart.title, 'alt': chart.alt, 'source': chart.source,
+                  'src': f'charts/{chart_id}.svg'}
+        figures.append(figure)
+        figure_html[chart_id] = env.get_template('partials/figure.html.j2').render(
+            figure=figure)
+    figures.sort(key=lambda f: f['number'])
+
+    def numbered_table(table: dict) -> str:
+        table['number'] = len(table_list) + 1
+        table_list.append(table)
+        return env.get_template('partials/table.html.j2').render(table=table)
+
+    chapters = []
+    main_number = annex_number = 0
+    for fragment in fragments:
+        section = fragment.section
+        html = fragment.html
+        for place in fragment.placements:
+            marker = placeholder(place.kind, place.id)
+            if place.kind == 'figure':
+                html = html.replace(marker, figure_html[place.id], 1)
+            elif place.kind == 'table':
+                html = html.replace(marker, numbered_table(TABLES[place.id](tables, lang, _)), 1)
+            elif place.kind == 'chart-data':
+                blocks = [numbered_table(_chart_table(charts[f['id']], f, _))
+                          for f in figures]
+                html = html.replace(marker, '\n'.join(blocks), 1)
+        annex = section.id.startswith('annex')
+        if annex:
+            label = f"{_('Annex')} {chr(ord('A') + annex_number)}:"
+            annex_number += 1
+        else:
+            label = f'{ROMAN[main_number]}.'
+            main_number += 1
+        chapters.append({'anchor': f'sec-{section.id}', 'kind': 'annex' if annex else 'chapter',
+                         'label': label, 'title': section.title,
+                         'running': section.short_title, 'html': Markup(html)})
+
+    other_languages = []
+    for other in config.languages:
+        if other != lang:
+            other_languages.append({
+                'lang_tag': LANG_TAGS[other],
+                'notice': _also_available(other, config.title[other], config.subtitle[other])})
+
+    created = config.publication_date.isoformat()
+    doc_title = f'{config.title[lang]}: {config.subtitle[lang]}'
+    if config.status == 'draft':
+        doc_title = f"{_('DRAFT')} – {doc_title}"
+    context = {
+        'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title,
+        'running_title': f'{config.title[lang]}: {config.subtitle[lang]}',
+        'title': config.title[lang], 'subtitle': config.subtitle[lang],
+        'author': config.author[lang], 'subject': config.subject[lang],
+        'keywords': config.keywords[lang], 'created': created,
+        'publication_date': long_date(config.publication_date, lang),
+        'status': config.status, 'revision': config.revision,
+        'revision_note': config.revision_note[lang] if config.revision_note else None,
+        'publisher': {'name': config.publisher.name[lang],
+                      'address': config.publisher.address[lang],
+                      'fax': config.publisher.fax, 'email': config.publisher.email},
+        'copyright': config.publisher.copyright[lang],
+        'catalogue_number': config.catalogue_number[lang], 'isbn': config.isbn[lang],
+        'other_languages': other_languages,
+        'stylesheets': ['print.css', 'labels.css'],
+        'chapters': chapters, 'figures': figures, 'tables': table_list,
+    }
+    html = env.get_template('report.html.j2').render(context)
+    labels = env.get_template('labels.css.j2').render(status=config.status)
+
+    assets: dict[str, bytes | Path] = {
+        'print.css': project.templates / 'print.css',
+        'labels.css': labels.encode('utf-8'),
+    }
+    for font in sorted((project.templates / 'fonts').glob('*.ttf')):
+        assets[f'fonts/{font.name}'] = font
+    for chart_id in figure_numbers:
+        assets[f'charts/{chart_id}.svg'] = charts[chart_id].svg
+    for fragment in fragments:
+        for source, name in fragment.images:
+            assets[f'assets/{name}'] = source
+    return Composed(lang, html, assets, doc_title, figures, chapters)
+
+
+def _also_available(lang: str, title: str, subtitle: str) -> str:
+    # Written in the other language on purpose (tagged with its lang in the HTML).
+    if lang == 'fr':
+        return f'Aussi disponible en français sous le titre : {title} – {subtitle}'
+    return f'Also available in English under the title: {title}: {subtitle}'
+
+
+def _chart_table(chart: Chart, figure: dict, _) -> dict:
+    return {'anchor': f'tbl-data-{chart.id}', 'css': 'chart-data',
+            'title': f"{_('Data for Figure')} {figure['number']}: {chart.title}",
+            'columns': [{'label': chart.columns[0], 'align': ''},
+                        {'label': chart.columns[1], 'align': 'num'}],
+            'rows': chart.rows, 'note': chart.source}
+
+
+def _initiatives_table(tables: Tables, lang: str, _) -> dict:
+    frame = tables['initiatives'].frame
+    rows = []
+    for r in frame.itertuples():
+        done = ''
+        if isinstance(r.completed, str) and r.completed:
+            year, month = int(r.completed[:4]), int(r.completed[5:7])
+            done = month_year(dt.date(year, month, 1), lang)
+        rows.append((r.id, _(AREA_NAMES[r.area]), r.title, r.lead,
+                     _(STATUS_NAMES[r.status]), done))
+    columns = [('ID', ''), (_('Area'), ''), (_('Initiative'), ''), (_('Lead'), ''),
+               (_('Status'), ''), (_('Completed'), '')]
+    return {'anchor': 'tbl-initiatives', 'css': 'initiatives',
+            'title': _('Status of the Beyond the Border initiatives'),
+            'columns': [{'label': label, 'align': align} for label, align in columns],
+            'rows': rows, 'note': ''}
+
+
+TABLES = {'initiatives': _initiatives_table}
+
+
+def strip_accents(text: str) -> str:
+    return ''.join(c for c in unicodedata.normalize('NFKD', text) if not unicodedata.combining(c))
+
+
+__all__ = ['Composed', 'compose', 'LANG_TAGS', 'LOCALES']

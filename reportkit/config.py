@@ -1,0 +1,167 @@
+"""The edition configuration (``reports/<edition>/edition.toml``) as a typed schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError, raise_all
+
+Localized = dict[str, str]
+"""Text in every language of the edition, keyed by language code ('en', 'fr')."""
+
+LANGUAGES = ('en', 'fr')
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra='forbid', frozen=True, strict=True)
+
+
+class Publisher(_Strict):
+    """Who publishes the report, and how to reach them (inside cover)."""
+
+    name: Localized
+    """Publishing organisation and team."""
+    address: dict[str, list[str]]
+    """Postal address lines, per language."""
+    fax: str | None = None
+    email: str | None = None
+    copyright: Localized
+    """Copyright line, e.g. '© His Majesty the King in Right of Canada, 2016'."""
+
+
+class EditionConfig(_Strict):
+    """One edition of a report series, in every language it is published in."""
+
+    id: str = Field(pattern=r'^[0-9]{4}$')
+    """Edition id, also the folder name under reports/ (the year it covers)."""
+    series: str
+    year: int = Field(ge=1900, le=2200)
+    """The year the report covers."""
+    data_through: int = Field(ge=1900, le=2200)
+    """Last year of data the edition may show (its cut-off)."""
+    revision: int = Field(ge=1)
+    """1 for the first release; corrected releases count up."""
+    revision_note: Localized | None = None
+    """What changed in this revision (required after the first)."""
+    status: Literal['draft', 'final']
+    publication_date: dt.date
+    languages: list[Literal['en', 'fr']] = Field(min_length=1)
+    title: Localized
+    subtitle: Localized
+    author: Localized
+    subject: Localized
+    keywords: dict[str, list[str]]
+    catalogue_number: Localized
+    isbn: Localized
+    publisher: Publisher
+    sections: list[str] = Field(min_length=1)
+    """Section ids in reading order; each is reports/<id>/<lang>/<section>.md."""
+    figures: list[str] = Field(default_factory=list)
+    """Chart ids (charts/charts.toml) drawn for this edition."""
+
+    @model_validator(mode='after')
+    def _check(self) -> 'EditionConfig':
+        problems = []
+        if len(set(self.sections)) != len(self.sections):
+            problems.append('sections: a section is listed twice')
+        if len(set(self.figures)) != len(self.figures):
+            problems.append('figures: a figure is listed twice')
+        if self.data_through < self.year - 1:
+            problems.append('data_through: must not be earlier than the year before year')
+        if self.revision > 1 and self.revision_note is None:
+            problems.append('revision_note: a revision after the first needs a note '
+                            'saying what changed')
+        for key, text in self._localized():
+            for lang in self.languages:
+                if lang not in text:
+                    problems.append(f'{key}.{lang}: missing translation')
+        if problems:
+            raise ValueError('; '.join(problems))
+        return self
+
+    def _localized(self):
+        for name in ('title', 'subtitle', 'author', 'subject', 'keywords',
+                     'catalogue_number', 'isbn', 'revision_note'):
+            value = getattr(self, name)
+            if value is not None:
+                yield name, value
+        for name in ('name', 'address', 'copyright'):
+            yield f'publisher.{name}', getattr(self.publisher, name)
+
+
+def load_config(path: Path, shown: str) -> EditionConfig:
+    """Read and validate ``edition.toml``; every problem is reported at once.
+
+    ``shown`` is the path as the user should see it in messages.
+    """
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise ConfigError('edition configuration not found', path=shown) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f'not UTF-8 text (byte {error.start})', path=shown) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r'\(at line (\d+), column \d+\)', str(error))
+        message = re.sub(r'\s*\(at line .*\)', '', str(error))
+        raise ConfigError(f'not valid TOML: {message}', path=shown,
+                          line=int(match[1]) if match else None) from None
+    try:
+        return EditionConfig.model_validate(raw)
+    except ValidationError as error:
+        raise_all([_problem(item, text, shown) for item in error.errors()],
+                  f'{shown}: the edition configuration is not valid')
+        raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _problem(item: dict, text: str, shown: str) -> ConfigError:
+    loc = [str(part) for part in item['loc']]
+    kind = item['type']
+    if kind == 'value_error':
+        # Our own cross-field checks: one message may hold several problems.
+        message = str(item['ctx']['error'])
+        key = message.split(':', 1)[0]
+        return ConfigError(message, path=shown, line=_line_of(text, key.split('.')))
+    key = '.'.join(loc)
+    if kind == 'missing':
+        message = f"'{key}': required key is missing"
+    elif kind == 'extra_forbidden':
+        message = f"'{key}': unknown key"
+    else:
+        got = item.get('input')
+        message = f"'{key}': {item['msg'].lower()}, got {got!r}"
+    return ConfigError(message, path=shown, line=_line_of(text, loc))
+
+
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """Best-effort line number of a key path in TOML text (None when absent)."""
+    names = [part for part in loc if not part.isdigit()]
+    if not names:
+        return None
+    lines = text.splitlines()
+    start = 0
+    # Look inside the [table] for nested keys.
+    for depth in range(len(names) - 1, 0, -1):
+        header = re.compile(r'^\s*\[\s*' + r'\s*\.\s*'.join(map(re.escape, names[:depth]))
+                            + r'\s*\]')
+        for number, line in enumerate(lines):
+            if header.match(line):
+                start = number + 1
+                break
+        else:
+            continue
+        names = names[depth:]
+        break
+    key = re.compile(r'^\s*(' + re.escape(names[0]) + r'\s*=|\[\s*' + re.escape(names[0])
+                     + r'\s*[.\]])')
+    for number in range(start, len(lines)):
+        if key.match(lines[number]):
+            return number + 1
+    return None

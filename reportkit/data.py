@@ -1,0 +1,255 @@
+"""Stage 2, data: ``data/*.csv`` -> validated, typed tables (pandas), windowed per edition.
+
+Every data file is declared in ``data/datasets.toml`` with its columns, types, units,
+ranges and key. A file that does not match is an error naming the file, the line and
+the column; every problem in a file is reported together.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import DataError, ReportError, raise_all
+from .project import Project
+
+MAX_ROWS = 20_000
+"""Larger files are refused: no report table or chart needs more, and WeasyPrint
+lays out long tables slowly (about 3–4 ms a row)."""
+MAX_PROBLEMS_PER_FILE = 20
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    type: Literal['int', 'float', 'text', 'month', 'date', 'choice']
+    required: bool = True
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    values: list[str] | None = None
+    unit: str | None = None
+
+
+class DatasetSpec(BaseModel):
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    file: str
+    title: str
+    key: list[str] = Field(min_length=1)
+    period: str | None = None
+    columns: dict[str, Column]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One validated data file."""
+
+    name: str
+    spec: DatasetSpec
+    shown: str
+    frame: pd.DataFrame
+    lines: list[int]
+    """File line number of each row of ``frame`` (same order)."""
+
+    def period_year(self) -> pd.Series:
+        """The year each row belongs to (from its ``period`` column)."""
+        column = self.spec.period
+        if column is None:
+            raise DataError(f"dataset '{self.name}' has no period column")
+        values = self.frame[column]
+        if self.spec.columns[column].type == 'int':
+            return values.astype('int64')
+        return values.map(lambda value: int(str(value)[:4]))
+
+
+Tables = dict[str, Table]
+
+
+def load_specs(project: Project) -> dict[str, DatasetSpec]:
+    path = project.data / 'datasets.toml'
+    shown = project.show(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding='utf-8'))
+    except FileNotFoundError:
+        raise DataError('dataset declarations not found', path=shown) from None
+    except tomllib.TOMLDecodeError as error:
+        raise DataError(f'not valid TOML: {error}', path=shown) from None
+    specs, problems = {}, []
+    for name, value in raw.items():
+        try:
+            specs[name] = DatasetSpec.model_validate(value)
+        except ValidationError as error:
+            for item in error.errors():
+                key = '.'.join(str(part) for part in item['loc'])
+                problems.append(DataError(f"[{name}] '{key}': {item['msg'].lower()}",
+                                          path=shown))
+    raise_all(problems, f'{shown}: dataset declarations are not valid')
+    return specs
+
+
+def load_tables(project: Project, names: list[str] | None = None) -> Tables:
+    """Read and validate the named datasets (default: all declared ones)."""
+    specs = load_specs(project)
+    problems: list[ReportError] = []
+    tables: Tables = {}
+    for name in names or list(specs):
+        if name not in specs:
+            problems.append(DataError(f"unknown dataset '{name}'",
+                                      path=project.show(project.data / 'datasets.toml')))
+            continue
+        try:
+            tables[name] = read_table(project, name, specs[name])
+        except ReportError as error:
+            problems.append(error)
+    raise_all(problems, 'data files do not match data/datasets.toml')
+    return tables
+
+
+def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
+    """Read one CSV file and check it against its declaration."""
+    path = project.data / spec.file
+    shown = project.show(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError('data file not found', path=shown) from None
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b'\n') + 1
+        raise DataError('not UTF-8 text; save the file as CSV UTF-8', path=shown,
+                        line=line) from None
+    reader = csv.reader(io.StringIO(text, newline=''))
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise DataError('file is empty: expected a header row with the columns '
+                        + ', '.join(spec.columns), path=shown, line=1)
+    header = [cell.strip() for cell in header]
+    missing = [column for column in spec.columns if column not in header]
+    unknown = [column for column in header if column not in spec.columns]
+    if missing or unknown or len(set(header)) != len(header):
+        parts = []
+        if missing:
+            parts.append('missing column' + ('s ' if len(missing) > 1 else ' ')
+                         + ', '.join(f"'{c}'" for c in missing))
+        if unknown:
+            parts.append('unexpected column' + ('s ' if len(unknown) > 1 else ' ')
+                         + ', '.join(f"'{c}'" for c in unknown))
+        if len(set(header)) != len(header):
+            parts.append('a column name appears twice')
+        raise DataError('; '.join(parts), path=shown, line=1)
+
+    problems: list[ReportError] = []
+    records, lines = [], []
+    seen: dict[tuple, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(records) >= MAX_ROWS:
+            raise DataError(f'more than {MAX_ROWS:,} rows: too large for a report table '
+                            '(split or summarise the data first)', path=shown, line=line)
+        if len(row) != len(header):
+            problems.append(DataError(f'expected {len(header)} cells, found {len(row)}',
+                                      path=shown, line=line))
+            continue
+        record = {}
+        for column, cell in zip(header, row):
+            try:
+                record[column] = _convert(cell.strip(), spec.columns[column])
+            except ValueError as error:
+                problems.append(DataError(f"column '{column}': {error}", path=shown,
+                                          line=line))
+        key = tuple(record.get(column) for column in spec.key)
+        if len(record) == len(header):
+            if key in seen:
+                described = ', '.join(f'{c}={v}' for c, v in zip(spec.key, key))
+                problems.append(DataError(f'duplicate row for {described} '
+                                          f'(first on line {seen[key]})',
+                                          path=shown, line=line))
+            else:
+                seen[key] = line
+            records.append(record)
+            lines.append(line)
+        if len(problems) >= MAX_PROBLEMS_PER_FILE:
+            break
+    if not records and not problems:
+        raise DataError('file has a header but no data rows', path=shown, line=2)
+    raise_all(problems, f'{shown}: the data does not match its declaration')
+    frame = pd.DataFrame.from_records(records, columns=header)
+    return Table(name, spec, shown, frame, lines)
+
+
+def _convert(cell: str, column: Column):
+    if cell == '':
+        if column.required:
+            raise ValueError('empty, but a value is required')
+        return None
+    kind = column.type
+    if kind in ('int', 'float'):
+        text = cell.replace(',', '') if re.fullmatch(r'-?[\d,]+(\.\d+)?', cell) else cell
+        try:
+            value = int(text) if kind == 'int' else float(text)
+        except ValueError:
+            noun = 'a whole number' if kind == 'int' else 'a number'
+            raise ValueError(f"'{cell}' is not {noun}") from None
+        if value != value or value in (float('inf'), float('-inf')):
+            raise ValueError(f"'{cell}' is not a number")
+        if column.min is not None and value < column.min:
+            raise ValueError(f'{cell} is below the minimum {column.min:g}')
+        if column.max is not None and value > column.max:
+            raise ValueError(f'{cell} is above the maximum {column.max:g}')
+        return value
+    if kind == 'month':
+        if not re.fullmatch(r'\d{4}-(0[1-9]|1[0-2])', cell):
+            raise ValueError(f"'{cell}' is not a month (YYYY-MM)")
+        return cell
+    if kind == 'date':
+        try:
+            if re.fullmatch(r'\d{4}-\d{2}', cell):
+                dt.date.fromisoformat(cell + '-01')
+            else:
+                dt.date.fromisoformat(cell)
+        except ValueError:
+            raise ValueError(f"'{cell}' is not a date (YYYY-MM-DD or YYYY-MM)") from None
+        return cell
+    if kind == 'choice':
+        if cell not in (column.values or []):
+            allowed = ', '.join(f"'{v}'" for v in column.values or [])
+            raise ValueError(f"'{cell}' is not one of {allowed}")
+        return cell
+    if column.pattern and not re.fullmatch(column.pattern, cell):
+        raise ValueError(f"'{cell}' does not match the expected form {column.pattern}")
+    return cell
+
+
+def window(tables: Tables, through_year: int) -> Tables:
+    """The tables as an edition with cut-off ``through_year`` sees them."""
+    windowed = {}
+    for name, table in tables.items():
+        if table.spec.period is None:
+            windowed[name] = table
+            continue
+        keep = (table.period_year() <= through_year).to_numpy()
+        windowed[name] = Table(name, table.spec, table.shown,
+                               table.frame[keep].reset_index(drop=True),
+                               [line for line, k in zip(table.lines, keep) if k])
+    return windowed
+
+
+def unit_of(table: Table, column: str) -> str | None:
+    return table.spec.columns[column].unit
+
+
+def source_path(project: Project, table: Table) -> Path:
+    return project.data / table.spec.file

@@ -1,0 +1,68 @@
+"""Errors a user can act on: each names the file and, where known, the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ReportError(Exception):
+    """A problem with the inputs or the build, shown to the user as one message.
+
+    ``str(error)`` is the message, prefixed with ``file:line:`` when known.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None,
+                 line: int | None = None) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = self.path if self.line is None else f'{self.path}:{self.line}'
+        return f'{where}: {self.message}'
+
+
+class ConfigError(ReportError):
+    """The edition configuration is malformed or incomplete."""
+
+
+class ContentError(ReportError):
+    """A narrative section cannot be read, expanded or converted."""
+
+
+class DataError(ReportError):
+    """A data file does not match its declared schema."""
+
+
+class ChartError(ReportError):
+    """A chart definition is wrong or its data cannot be drawn."""
+
+
+class RenderError(ReportError):
+    """WeasyPrint reported a problem, or the PDF could not be written."""
+
+
+class ProblemList(ReportError):
+    """Several problems found in one pass, reported together."""
+
+    def __init__(self, problems: list[ReportError], summary: str) -> None:
+        self.problems = problems
+        self.summary = summary
+        super().__init__(summary)
+
+    def __str__(self) -> str:
+        lines = [f'{self.summary} ({len(self.problems)} problem'
+                 f'{"s" if len(self.problems) != 1 else ""}):']
+        lines += [f'  {problem}' for problem in self.problems]
+        return '\n'.join(lines)
+
+
+def raise_all(problems: list[ReportError], summary: str) -> None:
+    """Raise the single problem, or all of them together; do nothing if none."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ProblemList(problems, summary)

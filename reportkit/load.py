@@ -1,0 +1,132 @@
+"""Stage 1, load: ``reports/<edition>/`` -> an :class:`Edition` (config and narrative)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .config import EditionConfig, load_config
+from .errors import ContentError, ReportError, raise_all
+from .project import Project
+
+FRONT_MATTER_KEYS = {'title', 'short_title'}
+
+
+@dataclass(frozen=True)
+class Section:
+    """One narrative section in one language, before expansion."""
+
+    id: str
+    lang: str
+    path: Path
+    shown: str
+    """The file as the user sees it in messages."""
+    title: str
+    short_title: str
+    body: str
+    body_line: int
+    """Line number in the file where ``body`` starts (for error messages)."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    config: EditionConfig
+    folder: Path
+    config_shown: str
+    sections: dict[str, list[Section]]
+    """Sections in reading order, per language."""
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+
+def load_edition(project: Project, edition_id: str,
+                 languages: list[str] | None = None) -> Edition:
+    """Read and check the edition's configuration and every section it lists.
+
+    Only ``languages`` are read (default: all the edition lists). Every problem found
+    (missing or unlisted section files, bad front matter, encoding) is raised at once.
+    """
+    folder = project.edition_dir(edition_id)
+    if not folder.is_dir():
+        known = sorted(p.name for p in project.reports.iterdir() if (p / 'edition.toml').exists()) \
+            if project.reports.is_dir() else []
+        raise ReportError(f"no edition '{edition_id}' in {project.show(project.reports)}/"
+                          f" (editions: {', '.join(known) or 'none'})")
+    config_path = folder / 'edition.toml'
+    config = load_config(config_path, project.show(config_path))
+    if config.id != edition_id:
+        raise ReportError(f"'id' is '{config.id}' but the folder is '{edition_id}'",
+                          path=project.show(config_path))
+    wanted = languages or list(config.languages)
+    for lang in wanted:
+        if lang not in config.languages:
+            raise ReportError(f"edition {edition_id} is not published in '{lang}' "
+                              f"(languages: {', '.join(config.languages)})",
+                              path=project.show(config_path))
+    problems: list[ReportError] = []
+    sections: dict[str, list[Section]] = {}
+    for lang in wanted:
+        lang_dir = folder / lang
+        sections[lang] = []
+        for section_id in config.sections:
+            path = lang_dir / f'{section_id}.md'
+            try:
+                sections[lang].append(_read_section(project, section_id, lang, path))
+            except ReportError as error:
+                problems.append(error)
+        listed = {f'{section_id}.md' for section_id in config.sections}
+        if lang_dir.is_dir():
+            for extra in sorted(lang_dir.glob('*.md')):
+                if extra.name not in listed:
+                    problems.append(ContentError(
+                        "section file is not listed in 'sections' of "
+                        f'{project.show(config_path)}', path=project.show(extra)))
+    raise_all(problems, f'edition {edition_id}: sections cannot be read')
+    return Edition(config, folder, project.show(config_path), sections)
+
+
+def _read_section(project: Project, section_id: str, lang: str, path: Path) -> Section:
+    shown = project.show(path)
+    if not path.is_file():
+        raise ContentError(f"section '{section_id}' is listed in edition.toml "
+                           'but its file is missing', path=shown)
+    try:
+        text = path.read_text(encoding='utf-8')
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[:error.start].count(b'\n') + 1
+        raise ContentError('not UTF-8 text; save the file as UTF-8', path=shown,
+                           line=line) from None
+    lines = text.split('\n')
+    if not lines or lines[0].strip() != '---':
+        raise ContentError("must start with front matter: a '---' line, 'title: ...', "
+                           "and another '---' line", path=shown, line=1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == '---')
+    except StopIteration:
+        raise ContentError("front matter is not closed by a '---' line",
+                           path=shown, line=1) from None
+    try:
+        meta = yaml.safe_load('\n'.join(lines[1:end])) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, 'problem_mark', None)
+        raise ContentError(f'front matter is not valid YAML: {getattr(error, "problem", error)}',
+                           path=shown, line=mark.line + 2 if mark else 1) from None
+    if not isinstance(meta, dict):
+        raise ContentError('front matter must be key: value lines', path=shown, line=2)
+    unknown = sorted(set(meta) - FRONT_MATTER_KEYS)
+    if unknown:
+        raise ContentError(f"front matter: unknown key '{unknown[0]}' "
+                           f"(known: {', '.join(sorted(FRONT_MATTER_KEYS))})",
+                           path=shown, line=2)
+    title = meta.get('title')
+    if not isinstance(title, str) or not title.strip():
+        raise ContentError("front matter: 'title' is required", path=shown, line=2)
+    short = meta.get('short_title', title)
+    if not isinstance(short, str):
+        raise ContentError("front matter: 'short_title' must be text", path=shown, line=2)
+    return Section(section_id, lang, path, shown, title.strip(), short.strip(),
+                   '\n'.join(lines[end + 1:]), end + 2)

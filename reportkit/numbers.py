@@ -1,0 +1,154 @@
+"""Numbers, money and dates formatted for each language (Babel, CLDR data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+LOCALES = {'en': 'en_CA', 'fr': 'fr_CA'}
+
+# Scale words for large amounts: (threshold, divisor, English, French singular, plural).
+_SCALES = [
+    (1e12, 1e12, 'trillion', 'billion', 'billions'),
+    (1e9, 1e9, 'billion', 'milliard', 'milliards'),
+    (1e6, 1e6, 'million', 'million', 'millions'),
+]
+
+# Units a data column may declare, and the factor to the base quantity.
+UNIT_FACTORS = {
+    'usd_billions': ('usd', 1e9),
+    'usd_millions': ('usd', 1e6),
+    'usd': ('usd', 1.0),
+    'thousands': ('count', 1e3),
+    'count': ('count', 1.0),
+    'percent': ('percent', 1.0),
+}
+
+
+def locale(lang: str) -> Locale:
+    return Locale.parse(LOCALES[lang])
+
+
+def decimal(value: float, lang: str, digits: int = 0) -> str:
+    """A plain number with the language's grouping and decimal marks."""
+    pattern = '#,##0' + ('.' + '0' * digits if digits else '')
+    return format_decimal(value, format=pattern, locale=LOCALES[lang])
+
+
+def percent(value: float, lang: str, digits: int = 1) -> str:
+    """``value`` is a percentage (12.8 means 12.8%)."""
+    pattern = locale(lang).percent_formats[None].pattern  # '#,##0%' or '#,##0\u00a0%'
+    if digits:
+        head, tail = pattern.rsplit('0', 1)
+        pattern = f'{head}0.{"0" * digits}{tail}'
+    return format_percent(value / 100, format=pattern, locale=LOCALES[lang])
+
+
+def _scaled(value: float, lang: str, digits: int) -> tuple[str, str]:
+    """(number, scale word) for a large amount, e.g. ('577.2', 'billion')."""
+    for threshold, divisor, english, singular, plural in _SCALES:
+        if abs(value) >= threshold:
+            scaled = value / divisor
+            number = decimal(scaled, lang, digits)
+            if lang == 'en':
+                return number, english
+            return number, singular if abs(round(scaled, digits)) < 2 else plural
+    return decimal(value, lang), ''
+
+
+def money_usd(value: float, lang: str, digits: int = 1) -> str:
+    """US dollars: 'US$577.2 billion' / '577,2 milliards de dollars américains'."""
+    number, scale = _scaled(value, lang, digits)
+    if lang == 'en':
+        return f'US${number} {scale}'.rstrip() if not number.startswith('-') \
+            else f'-US${number[1:]} {scale}'.rstrip()
+    if scale:
+        return f'{number}\u00a0{scale} de dollars américains'
+    return f'{number}\u00a0dollars américains'
+
+
+def count(value: float, lang: str, digits: int = 2) -> str:
+    """A count of things: '917,000'; from a million on, '5.28 million'."""
+    if abs(value) >= 1e6:
+        number, scale = _scaled(value, lang, digits)
+        return f'{number}\u00a0{scale}' if lang == 'fr' else f'{number} {scale}'
+    return decimal(value, lang)
+
+
+def long_date(value: dt.date, lang: str) -> str:
+    """'April 27, 2016' / '27 avril 2016'."""
+    return format_date(value, format='long', locale=LOCALES[lang])
+
+
+def month_year(value: dt.date, lang: str) -> str:
+    """'December 2014' / 'décembre 2014'."""
+    return format_date(value, format='MMMM y', locale=LOCALES[lang])
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
+class Quantity:
+    """A number from the data that knows its unit and prints itself for ``lang``.
+
+    ``value`` is in base units: dollars for money, things for counts, percent points.
+    Arithmetic between quantities of one kind keeps the kind; ``abs()`` drops the sign.
+    """
+
+    value: float
+    kind: str
+    lang: str
+    digits: int | None = None
+
+    @classmethod
+    def of(cls, value: float, unit: str, lang: str) -> 'Quantity':
+        kind, factor = UNIT_FACTORS.get(unit, ('plain', 1.0))
+        return cls(float(value) * factor, kind, lang)
+
+    def __str__(self) -> str:
+        if self.kind == 'usd':
+            return money_usd(self.value, self.lang, 1 if self.digits is None else self.digits)
+        if self.kind == 'count':
+            return count(self.value, self.lang, 2 if self.digits is None else self.digits)
+        if self.kind == 'percent':
+            return percent(self.value, self.lang, 1 if self.digits is None else self.digits)
+        digits = self.digits if self.digits is not None else (0 if self.value == int(self.value) else 1)
+        return decimal(self.value, self.lang, digits)
+
+    __html__ = __str__
+
+    def __abs__(self) -> 'Quantity':
+        return Quantity(abs(self.value), self.kind, self.lang, self.digits)
+
+    def __neg__(self) -> 'Quantity':
+        return Quantity(-self.value, self.kind, self.lang, self.digits)
+
+    def __sub__(self, other: 'Quantity') -> 'Quantity':
+        return Quantity(self.value - _same(self, other), self.kind, self.lang, self.digits)
+
+    def __add__(self, other: 'Quantity') -> 'Quantity':
+        return Quantity(self.value + _same(self, other), self.kind, self.lang, self.digits)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Quantity) and self.value == other.value \
+            and self.kind == other.kind
+
+    def __lt__(self, other: 'Quantity | float') -> bool:
+        return self.value < (other.value if isinstance(other, Quantity) else other)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.kind))
+
+    def rounded(self, digits: int) -> 'Quantity':
+        """The same quantity printed with ``digits`` decimals."""
+        return Quantity(self.value, self.kind, self.lang, digits)
+
+
+def _same(a: Quantity, b: 'Quantity') -> float:
+    if not isinstance(b, Quantity) or a.kind != b.kind:
+        raise TypeError(f'cannot combine {a.kind} with {getattr(b, "kind", type(b).__name__)}')
+    return b.value

@@ -1,0 +1,136 @@
+"""Stage 5, render: composed HTML -> tagged PDF with WeasyPrint, strictly and offline.
+
+- Fonts: WeasyPrint sees only the project's bundled fonts (a private Fontconfig
+  configuration), so output never depends on the fonts a machine happens to have.
+- Strict: every WeasyPrint warning or error fails the build, with its message.
+- Contained: the URL fetcher serves only files inside the document's folder and the
+  project; any other address is refused and fails the build.
+- Atomic: the PDF is written to a temporary file beside the target, then renamed.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .errors import RenderError
+
+PDF_VARIANT = 'pdf/ua-1'
+"""Tagged, accessible PDF (PDF/UA-1): structure tree, /Lang, DisplayDocTitle."""
+
+FONTCONFIG_TEMPLATE = '''<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<!-- Written by the report pipeline: only the project's bundled fonts are visible. -->
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+'''
+
+
+def use_bundled_fonts(fonts_dir: Path, scratch: Path) -> None:
+    """Point Fontconfig at the bundled fonts only; call before WeasyPrint renders."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    conf = scratch / 'fonts.conf'
+    text = FONTCONFIG_TEMPLATE.format(fonts=fonts_dir.resolve(),
+                                      cache=(scratch / 'fontconfig-cache').resolve())
+    if not conf.exists() or conf.read_text() != text:
+        conf.write_text(text)
+    os.environ['FONTCONFIG_FILE'] = str(conf)
+
+
+class _Collect(logging.Handler):
+    """Keeps every WeasyPrint record at WARNING or above."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f'{record.levelname.lower()}: {record.getMessage()}')
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: Path
+    pages: int
+    size: int
+
+
+def contained_fetcher(allowed: list[Path], refused: list[str]):
+    """A URL fetcher that serves local files under ``allowed`` folders, nothing else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    roots = [root.resolve() for root in allowed]
+
+    class ContainedFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme == 'file':
+                path = Path(unquote(parsed.path)).resolve()
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
+                    return URLFetcherResponse(url, path.read_bytes(),
+                                              headers={'Content-Type': kind})
+                reason = 'outside the project' if not any(
+                    path.is_relative_to(root) for root in roots) else 'missing'
+                refused.append(f'{url} ({reason})')
+                raise ValueError(f'refused: {url} is {reason}')
+            refused.append(f'{url} (only files inside the project may be used)')
+            raise ValueError(f'refused: {url}')
+
+    return ContainedFetcher()
+
+
+def render_pdf(html_path: Path, target: Path, *, allowed: list[Path],
+               fonts_dir: Path, scratch: Path) -> Rendered:
+    """Render ``html_path`` to ``target`` (replaced only when the render succeeds)."""
+    use_bundled_fonts(fonts_dir, scratch)
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    logger = logging.getLogger('weasyprint')
+    handler = _Collect()
+    logger.addHandler(handler)
+    previous_level = logger.level
+    logger.setLevel(logging.WARNING)
+    refused: list[str] = []
+    try:
+        html = weasyprint.HTML(filename=str(html_path),
+                               url_fetcher=contained_fetcher(allowed, refused))
+        document = html.render(font_config=FontConfiguration(),
+                               pdf_variant=PDF_VARIANT)
+        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+    problems = [f'refused to load {url}' for url in refused] + handler.messages
+    if problems:
+        listing = '\n'.join(f'  {problem}' for problem in dict.fromkeys(problems))
+        raise RenderError(f'WeasyPrint reported {len(problems)} problem'
+                          f'{"s" if len(problems) != 1 else ""}; no PDF was written:\n'
+                          f'{listing}')
+    write_atomically(target, data)
+    return Rendered(target, len(document.pages), len(data))
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
+                                    dir=target.parent)
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
