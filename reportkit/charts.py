@@ -147,8 +147,8 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
     _use_house_style(project)
     fig, ax = plt.subplots()
     try:
-        tick_fmt = FuncFormatter(lambda v, _: decimal(v, lang, 0 if spec.y_scale == 1
-                                                      and max(ys) > 50 else 1))
+        # Ticks at whole numbers print without decimals; others with one.
+        tick_fmt = FuncFormatter(lambda v, _: decimal(v, lang, 0 if float(v).is_integer() else 1))
         if spec.kind == 'line':
             px, py = [], []
             for i, (x, y) in enumerate(zip(xs, ys)):
@@ -159,6 +159,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
                 py.append(y)
             ax.plot(px, py, marker='o', markersize=2.5)
             ax.set_ylim(bottom=0)
+            ax.set_xlim(int(xs[0]) - 0.5, int(xs[-1]) + 0.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=10))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
             ax.yaxis.set_major_formatter(tick_fmt)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .build import STAGES, BuildRequest, build
@@ -19,8 +20,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument('--debug', action='store_true',
+    # SUPPRESS: given before or after the command, an option is kept (argparse would
+    # otherwise let the sub-command's default overwrite it).
+    common.add_argument('--debug', action='store_true', default=argparse.SUPPRESS,
                         help='show the full Python traceback when something fails')
+    common.add_argument('--project', type=Path, metavar='DIR', default=argparse.SUPPRESS,
+                        help='the project folder (default: the folder of make_report.py)')
     parser = argparse.ArgumentParser(
         prog='make_report.py', parents=[common],
         description='Build the official PDF editions of a report series from its '
@@ -55,15 +60,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 when everything succeeded)."""
     args = _parser().parse_args(argv)
+    args.debug = getattr(args, 'debug', False)
+    args.project = getattr(args, 'project', None)
     console = Console(stderr=True, highlight=False)
-    project = Project.at(PROJECT_ROOT)
+    project = Project.at(args.project or PROJECT_ROOT)
     try:
         if args.command == 'build':
             return _build(project, args, console)
     except ReportError as error:
         if args.debug:
             console.print_exception()
-        console.print(f'[bold red]error:[/] {error}', markup=True, soft_wrap=True)
+        console.print(f'[bold red]error:[/] {escape(str(error))}', soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         console.print('interrupted; nothing was replaced')
@@ -72,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             console.print_exception()
         else:
-            console.print(f'[bold red]internal error:[/] {type(error).__name__}: {error}\n'
+            console.print(f'[bold red]internal error:[/] {type(error).__name__}: '
+                          f'{escape(str(error))}\n'
                           'Run the same command with --debug for the details, and '
                           'report it with that output.', soft_wrap=True)
         return 2
@@ -85,7 +93,8 @@ def _build(project: Project, args, console: Console) -> int:
     started = time.perf_counter()
 
     def progress(step: int, stage: str, detail: str) -> None:
-        console.print(f'[{step}/{len(STAGES)}] {stage} [dim]({detail})[/]', soft_wrap=True)
+        console.print(f'\\[{step}/{len(STAGES)}] {stage} [dim]({escape(detail)})[/]',
+                      soft_wrap=True)
 
     request = BuildRequest(args.edition, args.languages, args.out, args.html, args.out_dir)
     results = build(project, request, progress)

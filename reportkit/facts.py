@@ -49,7 +49,7 @@ def narrative_context(tables: Tables, year: int, data_through: int, lang: str) -
     nexus = tables['nexus'].frame.sort_values('as_of')
     milestones = [
         Milestone(month_year(dt.date(int(r.as_of[:4]), int(r.as_of[5:7]), 1), lang),
-                  Quantity.of(r.members, 'count', lang).rounded(0))
+                  Quantity.of(r.members, 'plain', lang))
         for r in nexus.itertuples()
     ]
     states = tables['state_trade'].frame

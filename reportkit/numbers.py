@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
 from babel.dates import format_date
@@ -37,7 +38,9 @@ def locale(lang: str) -> Locale:
 def decimal(value: float, lang: str, digits: int = 0) -> str:
     """A plain number with the language's grouping and decimal marks."""
     pattern = '#,##0' + ('.' + '0' * digits if digits else '')
-    return format_decimal(value, format=pattern, locale=LOCALES[lang])
+    # Round half up (6.285 -> 6.29), as statistical tables do; Babel would round half even.
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    return format_decimal(rounded, format=pattern, locale=LOCALES[lang])
 
 
 def percent(value: float, lang: str, digits: int = 1) -> str:
@@ -64,9 +67,10 @@ def _scaled(value: float, lang: str, digits: int) -> tuple[str, str]:
 def money_usd(value: float, lang: str, digits: int = 1) -> str:
     """US dollars: 'US$577.2 billion' / '577,2 milliards de dollars américains'."""
     number, scale = _scaled(value, lang, digits)
+    # A no-break space keeps the number and its scale word on one line.
     if lang == 'en':
-        return f'US${number} {scale}'.rstrip() if not number.startswith('-') \
-            else f'-US${number[1:]} {scale}'.rstrip()
+        sign, number = ('-', number[1:]) if number.startswith('-') else ('', number)
+        return f'{sign}US${number}\u00a0{scale}'.rstrip('\u00a0')
     if scale:
         return f'{number}\u00a0{scale} de dollars américains'
     return f'{number}\u00a0dollars américains'
@@ -76,7 +80,7 @@ def count(value: float, lang: str, digits: int = 2) -> str:
     """A count of things: '917,000'; from a million on, '5.28 million'."""
     if abs(value) >= 1e6:
         number, scale = _scaled(value, lang, digits)
-        return f'{number}\u00a0{scale}' if lang == 'fr' else f'{number} {scale}'
+        return f'{number}\u00a0{scale}'
     return decimal(value, lang)
 
 

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real project, a built 2015 English edition, project copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportkit.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption('--update-golden', action='store_true',
+                     help='rewrite tests/golden/ from the current output instead of comparing')
+
+
+@pytest.fixture(scope='session')
+def update_golden(request) -> bool:
+    return request.config.getoption('--update-golden')
+
+
+@pytest.fixture(scope='session')
+def built_2015_en(tmp_path_factory):
+    """The 2015 English edition built once through the command line, with its HTML."""
+    folder = tmp_path_factory.mktemp('built-2015-en')
+    pdf = folder / 'report.pdf'
+    html = folder / 'html' / 'report.html'
+    status = main(['build', '2015', '--lang', 'en', '--out', str(pdf), '--html', str(html)])
+    assert status == 0
+    return pdf, html
+
+
+def copy_project(destination: Path) -> Path:
+    """A throwaway copy of the project's inputs, for planting faults."""
+    for name in ('reports', 'data', 'charts', 'templates'):
+        shutil.copytree(ROOT / name, destination / name)
+    return destination
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    return copy_project(tmp_path / 'project')

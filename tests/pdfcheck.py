@@ -1,0 +1,88 @@
+"""Reading a built PDF the way a reviewer would: pages, text, fonts, structure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+
+MM = 72 / 25.4
+
+
+def page_texts(pdf: Path) -> list[str]:
+    with pdfplumber.open(pdf) as document:
+        return [page.extract_text() or '' for page in document.pages]
+
+
+def flat(text: str) -> str:
+    """Text with line breaks (and words hyphenated across them) joined up."""
+    text = text.replace('\u00a0', ' ').replace('\u2010', '-')
+    text = re.sub(r'(\w)[-\u2010]\n(\w)', r'\1\2', text)
+    return re.sub(r'\s+', ' ', text)
+
+
+def contents_entries(texts: list[str]) -> list[tuple[str, int]]:
+    """(entry text, page number) for each line of the contents page."""
+    page = next(t for t in texts if t.lstrip().startswith('Contents'))
+    entries = []
+    for line in page.splitlines():
+        match = re.match(r'^(.*?)[\s.]*\s(\d+)$', line.strip())
+        if match and not line.startswith('Page '):
+            entries.append((match[1].strip(' .'), int(match[2])))
+    return entries
+
+
+@dataclass
+class Line:
+    top: float
+    bottom: float
+    size: float
+    font: str
+    text: str
+
+
+def body_lines(pdf: Path, page_number: int, *, margin_mm: float = 24) -> list[Line]:
+    """Lines of text inside the page's body area, top to bottom (running heads excluded)."""
+    with pdfplumber.open(pdf) as document:
+        page = document.pages[page_number - 1]
+        top_limit, bottom_limit = margin_mm * MM - 1, page.height - margin_mm * MM + 1
+        rows: dict[int, list] = {}
+        for char in page.chars:
+            if char['top'] >= top_limit and char['bottom'] <= bottom_limit and char['text'].strip():
+                rows.setdefault(round(char['bottom']), []).append(char)
+    lines = []
+    for bottom in sorted(rows):
+        chars = sorted(rows[bottom], key=lambda c: c['x0'])
+        biggest = max(chars, key=lambda c: c['size'])
+        lines.append(Line(min(c['top'] for c in chars), bottom, biggest['size'],
+                          biggest['fontname'], ''.join(c['text'] for c in chars)))
+    return lines
+
+
+def fonts(pdf: Path) -> dict[str, dict]:
+    """Every font used on any page, with whether it is embedded and has ToUnicode."""
+    found = {}
+    with pikepdf.open(pdf) as document:
+        for page in document.pages:
+            resources = page.obj.get('/Resources', {})
+            for _, font in resources.get('/Font', {}).items():
+                name = str(font.get('/BaseFont'))
+                descendant = font['/DescendantFonts'][0] if '/DescendantFonts' in font else font
+                descriptor = descendant.get('/FontDescriptor', {})
+                found[name] = {
+                    'embedded': any(key in descriptor for key in
+                                    ('/FontFile', '/FontFile2', '/FontFile3')),
+                    'to_unicode': '/ToUnicode' in font,
+                }
+    return found
+
+
+def header_text(pdf: Path, page_number: int, *, margin_mm: float = 24) -> str:
+    """The running header: text above the page's top margin."""
+    with pdfplumber.open(pdf) as document:
+        page = document.pages[page_number - 1]
+        top = page.crop((0, 0, page.width, margin_mm * MM))
+        return (top.extract_text() or '').replace('\u00a0', ' ')
