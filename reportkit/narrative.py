@@ -60,10 +60,9 @@ def placeholder(kind: str, ident: str) -> str:
 def expand(section: Section, context: dict) -> str:
     """Evaluate the section's ``{{ ... }}`` expressions in the sandbox."""
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.DictLoader({section.shown: section.body}),
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
     try:
-        return env.get_template(section.shown).render(context)
+        return env.from_string(section.body).render(context)
     except jinja2.TemplateSyntaxError as error:
         raise ContentError(f'expression error: {error.message}', path=section.shown,
                            line=section.body_line + (error.lineno or 1) - 1) from None
@@ -82,7 +81,8 @@ def expand(section: Section, context: dict) -> str:
 def _template_line(error: BaseException, section: Section) -> int | None:
     tb, line = error.__traceback__, None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == section.shown:
+        # Jinja rewrites tracebacks so template lines appear as frames of '<template>'.
+        if tb.tb_frame.f_code.co_filename == '<template>':
             line = tb.tb_lineno
         tb = tb.tb_next
     return None if line is None else section.body_line + line - 1

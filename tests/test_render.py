@@ -1,0 +1,83 @@
+"""The render stage on its own: strict about WeasyPrint's complaints, contained, atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+from reportkit.errors import RenderError
+from reportkit.render import render_pdf
+
+from .conftest import ROOT
+
+FONTS = ROOT / 'templates' / 'fonts'
+
+
+def page(body: str, css: str = '') -> str:
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>T</title>'
+            '<style>@font-face { font-family: "Noto Sans"; src: url(NotoSans-Regular.ttf); }'
+            f'html {{ font-family: "Noto Sans"; }} {css}</style></head><body>{body}</body></html>')
+
+
+@pytest.fixture
+def doc(tmp_path):
+    folder = tmp_path / 'doc'
+    folder.mkdir()
+    (folder / 'NotoSans-Regular.ttf').write_bytes((FONTS / 'NotoSans-Regular.ttf').read_bytes())
+    (tmp_path / 'outside.png').write_bytes(b'not really a png')
+    return folder
+
+
+def render(folder, tmp_path):
+    return render_pdf(folder / 'index.html', tmp_path / 'out.pdf', allowed=[folder],
+                      fonts_dir=FONTS, scratch=tmp_path / 'scratch')
+
+
+def test_a_clean_page_renders(doc, tmp_path):
+    (doc / 'index.html').write_text(page('<p>Hello</p>'))
+    result = render(doc, tmp_path)
+    assert result.pages == 1 and (tmp_path / 'out.pdf').read_bytes().startswith(b'%PDF')
+
+
+@pytest.mark.parametrize('src', ['http://example.org/x.png', 'https://example.org/x.png',
+                                 'file:///etc/hostname', '../outside.png'])
+def test_resources_outside_the_document_are_refused(doc, tmp_path, src):
+    (doc / 'index.html').write_text(page(f'<p>Hi</p><img src="{src}" alt="x">'))
+    with pytest.raises(RenderError) as error:
+        render(doc, tmp_path)
+    assert 'refused to load' in str(error.value)
+    assert not (tmp_path / 'out.pdf').exists()
+
+
+def test_a_weasyprint_warning_fails_the_build_with_its_message(doc, tmp_path):
+    (doc / 'index.html').write_text(page('<p>Hi</p>', css='p { colour: red; }'))
+    (tmp_path / 'out.pdf').write_bytes(b'previous')
+    with pytest.raises(RenderError) as error:
+        render(doc, tmp_path)
+    assert "warning: Ignored `colour: red` at 1:" in str(error.value)
+    assert (tmp_path / 'out.pdf').read_bytes() == b'previous'
+
+
+def test_an_image_without_alt_text_fails_the_build(doc, tmp_path):
+    (doc / 'pic.svg').write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    (doc / 'index.html').write_text(page('<p>Hi</p><img src="pic.svg">'))
+    with pytest.raises(RenderError) as error:
+        render(doc, tmp_path)
+    assert 'no required alt description' in str(error.value)
+
+
+def test_same_inputs_same_bytes_even_without_system_fonts(built_2015_en, tmp_path):
+    """A second build in a fresh process that can see no system font at all."""
+    out = tmp_path / 'again.pdf'
+    env = {**os.environ, 'FONTCONFIG_PATH': str(tmp_path / 'no-fonts'),
+           'XDG_DATA_HOME': str(tmp_path), 'HOME': str(tmp_path)}
+    env.pop('FONTCONFIG_FILE', None)
+    subprocess.run([sys.executable, str(ROOT / 'make_report.py'), 'build', '2015',
+                    '--lang', 'en', '--out', str(out)], check=True, env=env,
+                   capture_output=True)
+    first = hashlib.sha256(built_2015_en[0].read_bytes()).hexdigest()
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == first
