@@ -181,9 +181,16 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
         elif spec.kind == 'points':
             when = [_decimal_year(x) for x in xs]
             ax.plot(when, ys, linestyle='none', marker='o', markersize=5)
-            for w, y in zip(when, ys):
-                ax.annotate(fmt(y), (w, y), textcoords='offset points', xytext=(0, 7),
-                            ha='center', fontsize=7.5)
+            for i, (w, y) in enumerate(zip(when, ys)):
+                # Milestones close in time: label the earlier to the left, the later
+                # to the right, so that the labels never overlap.
+                near_next = i + 1 < len(when) and when[i + 1] - w < 1
+                near_prev = i > 0 and w - when[i - 1] < 1
+                offset, align = ((-6, 0), 'right') if near_next else \
+                    ((6, 0), 'left') if near_prev else ((0, 7), 'center')
+                ax.annotate(fmt(y), (w, y), textcoords='offset points', xytext=offset,
+                            ha=align, va='bottom' if align == 'center' else 'center',
+                            fontsize=7.5)
             ax.set_ylim(0, max(ys) * 1.18)
             lo, hi = math.floor(min(when)), math.ceil(max(when))
             ax.set_xlim(lo - 0.5, hi + 0.5)
