@@ -8,7 +8,6 @@ and every figure the edition lists must be placed exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,12 +135,12 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
             elif place.kind == 'table':
                 html = html.replace(marker, numbered_table(TABLES[place.id](tables, lang, _)), 1)
             elif place.kind == 'chart-data':
-                blocks = [numbered_table(_chart_table(charts[f['id']], f, _))
+                blocks = [numbered_table(_chart_table(charts[f['id']], f, _, lang))
                           for f in figures]
                 html = html.replace(marker, '\n'.join(blocks), 1)
         annex = section.id.startswith('annex')
         if annex:
-            label = f"{_('Annex')} {chr(ord('A') + annex_number)}:"
+            label = f"{_('Annex')} {chr(ord('A') + annex_number)}{colon(lang)}"
             annex_number += 1
         else:
             label = f'{ROMAN[main_number]}.'
@@ -158,12 +157,13 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
                 'notice': _also_available(other, config.title[other], config.subtitle[other])})
 
     created = config.publication_date.isoformat()
-    doc_title = f'{config.title[lang]}: {config.subtitle[lang]}'
+    doc_title = f'{config.title[lang]}{colon(lang)} {config.subtitle[lang]}'
     if config.status == 'draft':
         doc_title = f"{_('DRAFT')} – {doc_title}"
     context = {
         'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title,
-        'running_title': f'{config.title[lang]}: {config.subtitle[lang]}',
+        'running_title': doc_title if config.status == 'final' else
+        f'{config.title[lang]}{colon(lang)} {config.subtitle[lang]}',
         'title': config.title[lang], 'subtitle': config.subtitle[lang],
         'author': config.author[lang], 'subject': config.subject[lang],
         'keywords': config.keywords[lang], 'created': created,
@@ -203,9 +203,14 @@ def _also_available(lang: str, title: str, subtitle: str) -> str:
     return f'Also available in English under the title: {title}: {subtitle}'
 
 
-def _chart_table(chart: Chart, figure: dict, _) -> dict:
+def colon(lang: str) -> str:
+    """A colon as the language sets it (French: a no-break space before it)."""
+    return '\u00a0:' if lang == 'fr' else ':'
+
+
+def _chart_table(chart: Chart, figure: dict, _, lang: str) -> dict:
     return {'anchor': f'tbl-data-{chart.id}', 'css': 'chart-data',
-            'title': f"{_('Data for Figure')} {figure['number']}: {chart.title}",
+            'title': f"{_('Data for Figure')} {figure['number']}{colon(lang)} {chart.title}",
             'columns': [{'label': chart.columns[0], 'align': ''},
                         {'label': chart.columns[1], 'align': 'num'}],
             'rows': chart.rows, 'note': chart.source}
@@ -230,10 +235,6 @@ def _initiatives_table(tables: Tables, lang: str, _) -> dict:
 
 
 TABLES = {'initiatives': _initiatives_table}
-
-
-def strip_accents(text: str) -> str:
-    return ''.join(c for c in unicodedata.normalize('NFKD', text) if not unicodedata.combining(c))
 
 
 __all__ = ['Composed', 'compose', 'LANG_TAGS', 'LOCALES']

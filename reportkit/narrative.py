@@ -12,6 +12,7 @@ Policy (see README, "Writing the narrative"):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -254,5 +255,8 @@ def _check_image(token, section: Section, project: Project, fragment: Fragment,
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')
+    """An id from a heading: 'Cybersécurité' -> 'cybersecurite'."""
+    plain = ''.join(c for c in unicodedata.normalize('NFKD', text)
+                    if not unicodedata.combining(c))
+    slug = re.sub(r'[^a-z0-9]+', '-', plain.lower()).strip('-')
     return slug[:40].rstrip('-') or 'section'
