@@ -104,7 +104,8 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     lap('narrative')
 
     progress(4, STAGES[3], f'{len(edition.config.figures)} figures')
-    drawn = {lang: charts_stage.draw_charts(project, edition.config.figures, tables, lang)
+    specs = charts_stage.load_chart_specs(project)
+    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables, lang)
              for lang in languages}
     lap('charts')
 

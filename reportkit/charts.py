@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import matplotlib
@@ -22,9 +20,10 @@ matplotlib.use('svg')  # NOTE: before pyplot is imported; no display on servers.
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field, ValidationError  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
 from .data import Table, Tables  # noqa: E402
+from .declarations import load_declarations  # noqa: E402
 from .errors import ChartError, raise_all  # noqa: E402
 from .numbers import decimal, month_year  # noqa: E402
 from .project import Project  # noqa: E402
@@ -65,24 +64,8 @@ class Chart:
 
 def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
     path = project.charts / 'charts.toml'
-    shown = project.show(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise ChartError('chart definitions not found', path=shown) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ChartError(f'not valid TOML: {error}', path=shown) from None
-    specs, problems = {}, []
-    for name, value in raw.items():
-        try:
-            specs[name] = ChartSpec.model_validate(value)
-        except ValidationError as error:
-            for item in error.errors():
-                key = '.'.join(str(part) for part in item['loc'])
-                problems.append(ChartError(f"[{name}] '{key}': {item['msg'].lower()}",
-                                           path=shown))
-    raise_all(problems, f'{shown}: chart definitions are not valid')
-    return specs
+    return load_declarations(path, project.show(path), ChartSpec, ChartError,
+                             'chart definitions')
 
 
 def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
@@ -234,19 +217,15 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
     """Values a title or alt text may name; for hbar, last_x is the data year."""
     hi = max(range(len(ys)), key=lambda i: ys[i])
     lo = min(range(len(ys)), key=lambda i: ys[i])
-    first, last = 0, len(ys) - 1
-    if spec.kind == 'hbar':
-        return {'first_x': labels[0], 'first_y': fmt(ys[0]), 'last_x': period,
-                'last_y': fmt(ys[-1]), 'max_x': labels[hi], 'max_y': fmt(ys[hi]),
-                'min_x': labels[lo], 'min_y': fmt(ys[lo]), 'count': len(ys)}
-    return {'first_x': labels[first], 'first_y': fmt(ys[first]), 'last_x': labels[last],
-            'last_y': fmt(ys[last]), 'max_x': labels[hi], 'max_y': fmt(ys[hi]),
-            'min_x': labels[lo], 'min_y': fmt(ys[lo]), 'count': len(ys)}
+    return {'first_x': labels[0], 'first_y': fmt(ys[0]),
+            'last_x': period if spec.kind == 'hbar' else labels[-1], 'last_y': fmt(ys[-1]),
+            'max_x': labels[hi], 'max_y': fmt(ys[hi]), 'min_x': labels[lo],
+            'min_y': fmt(ys[lo]), 'count': len(ys)}
 
 
-def draw_charts(project: Project, wanted: list[str], tables: Tables, lang: str) -> dict[str, Chart]:
+def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
+                tables: Tables, lang: str) -> dict[str, Chart]:
     """Draw every wanted figure for ``lang``; definitions are checked first."""
-    specs = load_chart_specs(project)
     shown = project.show(project.charts / 'charts.toml')
     check_charts(specs, wanted, tables, [lang], shown)
     return {chart_id: draw_chart(project, chart_id, specs[chart_id],

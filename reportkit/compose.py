@@ -20,7 +20,7 @@ from .errors import ContentError, ReportError, raise_all
 from .i18n import Messages
 from .load import Edition
 from .narrative import Fragment, placeholder
-from .numbers import LOCALES, long_date, month_year
+from .numbers import long_date, month_year
 from .project import Project
 
 ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
@@ -53,9 +53,7 @@ class Composed:
         for relative, content in sorted(self.assets.items()):
             target = folder / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            data = content.read_bytes() if isinstance(content, Path) else content
-            if not target.exists() or target.read_bytes() != data:
-                target.write_bytes(data)
+            target.write_bytes(content.read_bytes() if isinstance(content, Path) else content)
         html_path = folder / name
         html_path.write_text(self.html, encoding='utf-8')
         return html_path
@@ -236,5 +234,3 @@ def _initiatives_table(tables: Tables, lang: str, _) -> dict:
 
 TABLES = {'initiatives': _initiatives_table}
 
-
-__all__ = ['Composed', 'compose', 'LANG_TAGS', 'LOCALES']

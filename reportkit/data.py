@@ -11,14 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from .declarations import load_declarations
 from .errors import DataError, ReportError, raise_all
 from .project import Project
 
@@ -77,24 +76,8 @@ Tables = dict[str, Table]
 
 def load_specs(project: Project) -> dict[str, DatasetSpec]:
     path = project.data / 'datasets.toml'
-    shown = project.show(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise DataError('dataset declarations not found', path=shown) from None
-    except tomllib.TOMLDecodeError as error:
-        raise DataError(f'not valid TOML: {error}', path=shown) from None
-    specs, problems = {}, []
-    for name, value in raw.items():
-        try:
-            specs[name] = DatasetSpec.model_validate(value)
-        except ValidationError as error:
-            for item in error.errors():
-                key = '.'.join(str(part) for part in item['loc'])
-                problems.append(DataError(f"[{name}] '{key}': {item['msg'].lower()}",
-                                          path=shown))
-    raise_all(problems, f'{shown}: dataset declarations are not valid')
-    return specs
+    return load_declarations(path, project.show(path), DatasetSpec, DataError,
+                             'dataset declarations')
 
 
 def load_tables(project: Project, names: list[str] | None = None) -> Tables:
@@ -245,11 +228,3 @@ def window(tables: Tables, through_year: int) -> Tables:
                                table.frame[keep].reset_index(drop=True),
                                [line for line, k in zip(table.lines, keep) if k])
     return windowed
-
-
-def unit_of(table: Table, column: str) -> str | None:
-    return table.spec.columns[column].unit
-
-
-def source_path(project: Project, table: Table) -> Path:
-    return project.data / table.spec.file

@@ -8,7 +8,6 @@ fallback to English).
 
 from __future__ import annotations
 
-import gettext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +67,3 @@ def load_messages(project: Project, lang: str) -> Messages:
     entries = {message.id: message.string for message in catalog
                if message.id and isinstance(message.id, str) and not message.fuzzy}
     return Messages(lang, entries, shown)
-
-
-def null_translations() -> gettext.NullTranslations:
-    return gettext.NullTranslations()

@@ -73,12 +73,12 @@ def contained_fetcher(allowed: list[Path], refused: list[str]):
             parsed = urlparse(url)
             if parsed.scheme == 'file':
                 path = Path(unquote(parsed.path)).resolve()
-                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                inside = any(path.is_relative_to(root) for root in roots)
+                if inside and path.is_file():
                     kind = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
                     return URLFetcherResponse(url, path.read_bytes(),
                                               headers={'Content-Type': kind})
-                reason = 'outside the project' if not any(
-                    path.is_relative_to(root) for root in roots) else 'missing'
+                reason = 'missing' if inside else 'outside the project'
                 refused.append(f'{url} ({reason})')
                 raise ValueError(f'refused: {url} is {reason}')
             refused.append(f'{url} (only files inside the project may be used)')
