@@ -63,7 +63,17 @@ def output_name(edition: Edition, lang: str) -> str:
     return name + ('-DRAFT.pdf' if config.status == 'draft' else '.pdf')
 
 
-def prepare(project: Project, request: BuildRequest, progress: Progress = quiet):
+@dataclass
+class Prepared:
+    """An edition checked and composed in memory, ready to render (phase 1 done)."""
+
+    request: BuildRequest
+    edition: Edition
+    composed: dict[str, 'compose_stage.Composed']
+    timings: dict[str, float]
+
+
+def prepare(project: Project, request: BuildRequest, progress: Progress = quiet) -> Prepared:
     """Phase 1: everything read, checked and composed in memory, per language."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -74,7 +84,8 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
         timings[name] = timings.get(name, 0.0) + now - clock
         clock = now
 
-    progress(1, STAGES[0], f'reports/{request.edition}')
+    ed = request.edition
+    progress(1, STAGES[0], f'reports/{ed}')
     edition = load_edition(project, request.edition, request.languages)
     languages = list(edition.sections)
     if request.out and len(languages) > 1:
@@ -82,17 +93,17 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
                           'add --lang, or use --out-dir')
     lap('load')
 
-    progress(2, STAGES[1], 'data/')
-    tables = data_stage.window(data_stage.load_tables(project),
-                               edition.config.data_through)
+    progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
+    all_tables = data_stage.load_tables(project)
+    tables = data_stage.window(all_tables, edition.config.data_through)
     lap('data')
 
-    progress(3, STAGES[2], ', '.join(languages))
+    progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
     problems: list[ReportError] = []
     for lang in languages:
         context = facts.narrative_context(tables, edition.config.year,
-                                          edition.config.data_through, lang)
+                                          edition.config.data_through, lang, all_tables)
         fragments[lang] = []
         for section in edition.sections[lang]:
             try:
@@ -103,13 +114,13 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     raise_all(problems, f'edition {edition.id}: the narrative has problems')
     lap('narrative')
 
-    progress(4, STAGES[3], f'{len(edition.config.figures)} figures')
+    progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
     specs = charts_stage.load_chart_specs(project)
     drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables, lang)
              for lang in languages}
     lap('charts')
 
-    progress(5, STAGES[4], ', '.join(languages))
+    progress(5, STAGES[4], f"{ed}: {', '.join(languages)}")
     composed = {}
     for lang in languages:
         messages = load_messages(project, lang)
@@ -117,17 +128,42 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
                                                drawn[lang], tables, messages)
         messages.check()
     lap('compose')
-    return edition, composed, timings
+    return Prepared(request, edition, composed, timings)
 
 
 def build(project: Project, request: BuildRequest, progress: Progress = quiet) -> list[BuildResult]:
     """Build the requested edition; returns one result per language written."""
-    started = time.perf_counter()
-    edition, composed, timings = prepare(project, request, progress)
+    return build_many(project, [request], progress)
 
+
+def build_many(project: Project, requests: list[BuildRequest],
+               progress: Progress = quiet) -> list[BuildResult]:
+    """Check and compose every requested edition first, then render them all.
+
+    A problem in any edition stops the run before any PDF is written.
+    """
+    prepared = [prepare(project, request, progress) for request in requests]
+    targets = [(p.edition.id, lang, _target(project, p.request, p.edition, lang))
+               for p in prepared for lang in p.composed]
+    seen: dict[Path, str] = {}
+    for edition_id, lang, target in targets:
+        if target in seen:
+            raise ReportError(f'{edition_id} ({lang}) and {seen[target]} would both be '
+                              f'written to {project.show(target)}')
+        seen[target] = f'{edition_id} ({lang})'
     results = []
-    for lang, document in composed.items():
-        progress(6, STAGES[5], lang)
+    for item in prepared:
+        results += render(project, item, progress)
+    return results
+
+
+def render(project: Project, prepared: Prepared, progress: Progress = quiet) -> list[BuildResult]:
+    """Phase 2: write each language's document and render its PDF."""
+    started = time.perf_counter()
+    request, edition, timings = prepared.request, prepared.edition, prepared.timings
+    results = []
+    for lang, document in prepared.composed.items():
+        progress(6, STAGES[5], f'{edition.id} {lang}')
         clock = time.perf_counter()
         staging = project.build / f'{edition.id}-{lang}'
         if staging.exists():

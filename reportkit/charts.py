@@ -27,6 +27,7 @@ from .declarations import load_declarations  # noqa: E402
 from .errors import ChartError, raise_all  # noqa: E402
 from .numbers import decimal, month_year  # noqa: E402
 from .project import Project  # noqa: E402
+from .typography import for_language  # noqa: E402
 
 
 class ChartSpec(BaseModel):
@@ -37,6 +38,9 @@ class ChartSpec(BaseModel):
     x: str
     y: str
     where: dict[str, str] = Field(default_factory=dict)
+    names: str | None = None
+    """Dataset giving each x value's name per language (its key is the x value, its
+    ``name`` column is declared with languages), e.g. state codes -> state names."""
     top: int | None = Field(default=None, ge=1, le=30)
     y_scale: float = Field(default=1, gt=0)
     digits: int = Field(default=1, ge=0, le=3)
@@ -83,6 +87,17 @@ def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
             problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}'",
                                        path=shown))
             continue
+        if spec.names is not None:
+            names = tables.get(spec.names)
+            if names is None or 'name' not in names.spec.columns:
+                problems.append(ChartError(f"[{chart_id}] 'names': no dataset '{spec.names}' "
+                                           "with a 'name' column", path=shown))
+            else:
+                codes = set(table.frame[spec.x]) - set(names.frame[names.spec.key[0]])
+                if codes:
+                    problems.append(ChartError(
+                        f"[{chart_id}] {names.shown} has no name for "
+                        + ', '.join(sorted(map(str, codes))), path=shown))
         for column in [spec.x, spec.y, *spec.where]:
             if column not in table.spec.columns:
                 problems.append(ChartError(
@@ -109,7 +124,7 @@ def _use_house_style(project: Project) -> None:
 
 
 def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
-               lang: str, shown: str) -> Chart:
+               lang: str, shown: str, names: Table | None = None) -> Chart:
     """Draw one figure for ``lang`` from the (windowed) table."""
     frame = table.frame
     for column, value in spec.where.items():
@@ -125,6 +140,9 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
     xs = list(frame[spec.x])
     ys = [value / spec.y_scale for value in frame[spec.y]]
     labels = [_x_label(x, spec, lang) for x in xs]
+    if names is not None:
+        lookup = dict(zip(names.frame[names.spec.key[0]], names.text('name', lang)))
+        labels = [lookup[x] for x in xs]
     fmt = lambda v: decimal(v, lang, spec.digits)  # noqa: E731
 
     _use_house_style(project)
@@ -152,8 +170,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
             ax.yaxis.set_major_formatter(tick_fmt)
             ax.margins(y=0.12)
         elif spec.kind == 'hbar':
-            names = [str(x) for x in xs][::-1]
-            bars = ax.barh(names, ys[::-1], height=0.6)
+            bars = ax.barh(labels[::-1], ys[::-1], height=0.6)
             ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
             ax.grid(axis='y', visible=False)
             ax.grid(axis='x', visible=True)
@@ -198,8 +215,9 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
     except (KeyError, IndexError) as error:
         raise ChartError(f'[{chart_id}] unknown placeholder {error} in title or alt text',
                          path=shown) from None
-    return Chart(chart_id, buffer.getvalue(), title, spec.source[lang], alt,
-                 spec.columns[lang], rows)
+    return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
+                 for_language(spec.source[lang], lang), for_language(alt, lang),
+                 [for_language(c, lang) for c in spec.columns[lang]], rows)
 
 
 def _x_label(x, spec: ChartSpec, lang: str) -> str:
@@ -229,5 +247,6 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
     shown = project.show(project.charts / 'charts.toml')
     check_charts(specs, wanted, tables, [lang], shown)
     return {chart_id: draw_chart(project, chart_id, specs[chart_id],
-                                 tables[specs[chart_id].dataset], lang, shown)
+                                 tables[specs[chart_id].dataset], lang, shown,
+                                 tables.get(specs[chart_id].names or ''))
             for chart_id in wanted}

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from . import __version__
-from .build import STAGES, BuildRequest, build
+from .build import STAGES, BuildRequest, build_many
+from .editions import new_edition, summaries
 from .errors import ReportError
 from .project import Project
 
@@ -37,23 +39,45 @@ def _parser() -> argparse.ArgumentParser:
     commands.required = True
 
     b = commands.add_parser(
-        'build', parents=[common], help='build an edition as PDF',
-        description='Build one edition as PDF: check every input first, then write. '
-                    'Nothing is written if any input has a problem.',
+        'build', parents=[common], help='build editions as PDF',
+        description='Build editions as PDF: check every input of every edition first, '
+                    'then write. Nothing is written if any input has a problem.',
         epilog='Examples:\n  python make_report.py build 2015 --lang en\n'
+               '  python make_report.py build 2015            (every language it lists)\n'
+               '  python make_report.py build --all --out-dir review/\n'
                '  python make_report.py build 2015 --lang en --out report.pdf\n'
                '  python make_report.py build 2015 --lang en --html review/report.html',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument('edition', help='edition to build: a folder of reports/, e.g. 2015')
+    b.add_argument('editions', nargs='*', metavar='EDITION',
+                   help='edition(s) to build: folders of reports/, e.g. 2015')
+    b.add_argument('--all', action='store_true',
+                   help='build every edition in reports/')
     b.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
                    help='language to build (default: every language the edition lists)')
     b.add_argument('--out', type=Path, metavar='FILE',
-                   help='write the PDF to FILE (default: dist/<series>-<edition>-<lang>-r<revision>.pdf)')
+                   help='write the PDF to FILE (one edition, one language)')
     b.add_argument('--out-dir', type=Path, metavar='DIR',
-                   help='write the PDFs into DIR instead of dist/')
+                   help='write every PDF of this run into DIR (default: dist/); names are '
+                        '<series>-<edition>-<lang>-r<revision>[-DRAFT].pdf')
     b.add_argument('--html', type=Path, metavar='FILE',
                    help='also write the composed HTML to FILE, with its assets beside it '
-                        '(render it with: weasyprint FILE out.pdf)')
+                        '(one edition, one language)')
+
+    commands.add_parser(
+        'list', parents=[common], help='list the editions with their languages, revision '
+        'and status',
+        description='List every edition in reports/: the year it covers, its data cut-off, '
+                    'languages, revision, status and publication date.')
+
+    n = commands.add_parser(
+        'new-edition', parents=[common], help="start next year's edition from an earlier one",
+        description='Start a new edition: copy the configuration and the sections of an '
+                    'earlier edition, move its years on, and set it to draft, revision 1. '
+                    'Then update the narrative and build it.',
+        epilog='Example: python make_report.py new-edition 2016 --from 2015')
+    n.add_argument('edition', help='the new edition: the year it covers, e.g. 2016')
+    n.add_argument('--from', dest='source', required=True, metavar='EDITION',
+                   help='the edition to start from, e.g. 2015')
     return parser
 
 
@@ -67,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == 'build':
             return _build(project, args, console)
+        if args.command == 'list':
+            return _list(project, console)
+        if args.command == 'new-edition':
+            return _new_edition(project, args, console)
     except ReportError as error:
         if args.debug:
             console.print_exception()
@@ -88,23 +116,82 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(project: Project, args, console: Console) -> int:
-    if args.html and args.languages and len(args.languages) > 1:
-        raise ReportError('--html names one file: build one language at a time')
+    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
+    if args.all and args.editions:
+        raise ReportError('give edition names or --all, not both')
+    if not editions:
+        known = ', '.join(project.editions()) or 'none'
+        raise ReportError(f'name the edition to build, e.g. build 2015, or use --all '
+                          f'(editions: {known})')
+    single = len(editions) == 1 and len(args.languages or []) <= 1
+    for option, value in (('--out', args.out), ('--html', args.html)):
+        if value and not single:
+            raise ReportError(f'{option} names one file: build one edition in one language '
+                              '(use --out-dir for several)')
     started = time.perf_counter()
 
     def progress(step: int, stage: str, detail: str) -> None:
         console.print(f'\\[{step}/{len(STAGES)}] {stage} [dim]({escape(detail)})[/]',
                       soft_wrap=True)
 
-    request = BuildRequest(args.edition, args.languages, args.out, args.html, args.out_dir)
-    results = build(project, request, progress)
+    requests = [BuildRequest(edition, args.languages, args.out, args.html, args.out_dir)
+                for edition in editions]
+    results = build_many(project, requests, progress)
     for result in results:
-        console.print(f'[green]wrote[/] {project.show(result.pdf)} '
+        console.print(f'[green]wrote[/] {escape(project.show(result.pdf))} '
                       f'({result.pages} pages, {result.size / 1024:,.0f} KB)', soft_wrap=True)
         if result.html:
-            console.print(f'[green]wrote[/] {project.show(result.html)} (HTML and assets)',
-                          soft_wrap=True)
-    console.print(f'done in {time.perf_counter() - started:.1f} s')
+            console.print(f'[green]wrote[/] {escape(project.show(result.html))} '
+                          '(HTML and assets)', soft_wrap=True)
+    console.print(f'{len(results)} PDF{"s" if len(results) != 1 else ""} '
+                  f'in {time.perf_counter() - started:.1f} s')
+    return 0
+
+
+def _list(project: Project, console: Console) -> int:
+    out = Console(highlight=False)
+    editions = summaries(project)
+    if not editions:
+        console.print(f'no editions in {project.show(project.reports)}/ '
+                      '(start one with: new-edition 2016 --from 2015)')
+        return 0
+    table = Table(title=f'Editions in {project.show(project.reports)}/', title_justify='left')
+    for name in ('Edition', 'Covers', 'Data to', 'Languages', 'Revision', 'Status',
+                 'Published'):
+        table.add_column(name)
+    problems = 0
+    for item in editions:
+        c = item.config
+        if c is None:
+            problems += 1
+            table.add_row(item.id, '', '', '', '', '[red]cannot be read[/]', '')
+            continue
+        status = '[yellow]draft[/]' if c.status == 'draft' else 'final'
+        table.add_row(c.id, str(c.year), str(c.data_through), ', '.join(c.languages),
+                      str(c.revision), status, c.publication_date.isoformat())
+    out.print(table)
+    for item in editions:
+        if item.problem:
+            console.print(f'[bold red]error:[/] {escape(item.problem)}', soft_wrap=True)
+    return 1 if problems else 0
+
+
+def _new_edition(project: Project, args, console: Console) -> int:
+    created = new_edition(project, args.edition, args.source)
+    shown = project.show(created.folder)
+    console.print(f'[green]created[/] {escape(shown)}/ from edition {escape(args.source)}: '
+                  f'edition.toml and {len(created.copied)} section files; status draft, '
+                  'revision 1', soft_wrap=True)
+    console.print('Next steps:')
+    console.print(f'  1. Check the dates, data cut-off and figures in {escape(shown)}/edition.toml.')
+    if created.typed_years:
+        console.print(f'  2. Update the narrative: these files still name years of edition '
+                      f'{escape(args.source)}:')
+        for path, count in created.typed_years.items():
+            console.print(f'       {escape(path)} ({count})', soft_wrap=True)
+    else:
+        console.print('  2. Update the narrative for the new year.')
+    console.print(f'  3. Build a draft: python make_report.py build {escape(args.edition)}')
     return 0
 
 

@@ -16,12 +16,13 @@ from markupsafe import Markup
 
 from .charts import Chart
 from .data import Tables
-from .errors import ContentError, ReportError, raise_all
+from .errors import ContentError, DataError, ReportError, raise_all
 from .i18n import Messages
 from .load import Edition
 from .narrative import Fragment, placeholder
 from .numbers import long_date, month_year
 from .project import Project
+from .typography import for_language, french
 
 ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
 LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
@@ -144,8 +145,9 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
             label = f'{ROMAN[main_number]}.'
             main_number += 1
         chapters.append({'anchor': f'sec-{section.id}', 'kind': 'annex' if annex else 'chapter',
-                         'label': label, 'title': section.title,
-                         'running': section.short_title, 'html': Markup(html)})
+                         'label': label, 'title': for_language(section.title, lang),
+                         'running': for_language(section.short_title, lang),
+                         'html': Markup(html)})
 
     other_languages = []
     for other in config.languages:
@@ -155,24 +157,25 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
                 'notice': _also_available(other, config.title[other], config.subtitle[other])})
 
     created = config.publication_date.isoformat()
-    doc_title = f'{config.title[lang]}{colon(lang)} {config.subtitle[lang]}'
+    full_title = full_title_of(config.title[lang], config.subtitle[lang], lang)
+    doc_title = full_title
     if config.status == 'draft':
-        doc_title = f"{_('DRAFT')} – {doc_title}"
+        doc_title = f"{_('DRAFT')} – {full_title}"
     context = {
-        'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title,
-        'running_title': doc_title if config.status == 'final' else
-        f'{config.title[lang]}{colon(lang)} {config.subtitle[lang]}',
+        'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title, 'running_title': full_title,
         'title': config.title[lang], 'subtitle': config.subtitle[lang],
         'author': config.author[lang], 'subject': config.subject[lang],
         'keywords': config.keywords[lang], 'created': created,
         'publication_date': long_date(config.publication_date, lang),
         'status': config.status, 'revision': config.revision,
-        'revision_note': config.revision_note[lang] if config.revision_note else None,
+        'revision_note': for_language(config.revision_note[lang], lang)
+        if config.revision_note else None,
         'publisher': {'name': config.publisher.name[lang],
                       'address': config.publisher.address[lang],
                       'fax': config.publisher.fax, 'email': config.publisher.email},
         'copyright': config.publisher.copyright[lang],
-        'catalogue_number': config.catalogue_number[lang], 'isbn': config.isbn[lang],
+        'catalogue_number': config.catalogue_number[lang] if config.catalogue_number else None,
+        'isbn': config.isbn[lang] if config.isbn else None,
         'other_languages': other_languages,
         'stylesheets': ['print.css', 'labels.css'],
         'chapters': chapters, 'figures': figures, 'tables': table_list,
@@ -197,8 +200,15 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
 def _also_available(lang: str, title: str, subtitle: str) -> str:
     # Written in the other language on purpose (tagged with its lang in the HTML).
     if lang == 'fr':
-        return f'Aussi disponible en français sous le titre : {title} – {subtitle}'
-    return f'Also available in English under the title: {title}: {subtitle}'
+        return french(f'Aussi disponible en français sous le titre : '
+                      f'{full_title_of(title, subtitle, lang)}')
+    return f'Also available in English under the title: {full_title_of(title, subtitle, lang)}'
+
+
+def full_title_of(title: str, subtitle: str, lang: str) -> str:
+    """'Beyond the Border Action Plan: Implementation Report 2015';
+    'Par-delà la frontière – Rapport de mise en œuvre 2015'."""
+    return f'{title} – {subtitle}' if lang == 'fr' else f'{title}: {subtitle}'
 
 
 def colon(lang: str) -> str:
@@ -215,21 +225,31 @@ def _chart_table(chart: Chart, figure: dict, _, lang: str) -> dict:
 
 
 def _initiatives_table(tables: Tables, lang: str, _) -> dict:
-    frame = tables['initiatives'].frame
+    table = tables['initiatives']
+    frame = table.frame
+    titles, leads = table.text('title', lang), table.text('lead', lang)
     rows = []
-    for r in frame.itertuples():
-        done = ''
-        if isinstance(r.completed, str) and r.completed:
-            year, month = int(r.completed[:4]), int(r.completed[5:7])
-            done = month_year(dt.date(year, month, 1), lang)
-        rows.append((r.id, _(AREA_NAMES[r.area]), r.title, r.lead,
-                     _(STATUS_NAMES[r.status]), done))
+    for i, r in enumerate(frame.itertuples()):
+        if r.status == 'completed' and not isinstance(r.completed, str):
+            raise DataError("status is 'completed' but the 'completed' date is empty "
+                            '(give at least the year)', path=table.shown, line=table.lines[i])
+        rows.append((r.id, _(AREA_NAMES[r.area]), titles.iloc[i], leads.iloc[i],
+                     _(STATUS_NAMES[r.status]), _completed(r.completed, lang)))
     columns = [('ID', ''), (_('Area'), ''), (_('Initiative'), ''), (_('Lead'), ''),
                (_('Status'), ''), (_('Completed'), '')]
     return {'anchor': 'tbl-initiatives', 'css': 'initiatives',
             'title': _('Status of the Beyond the Border initiatives'),
             'columns': [{'label': label, 'align': align} for label, align in columns],
             'rows': rows, 'note': ''}
+
+
+def _completed(value: str | None, lang: str) -> str:
+    """'2015-03-16' or '2015-03' -> 'March 2015' / 'mars 2015'; '2013' stays '2013'."""
+    if not isinstance(value, str) or not value:
+        return ''
+    if len(value) == 4:
+        return value
+    return month_year(dt.date(int(value[:4]), int(value[5:7]), 1), lang)
 
 
 TABLES = {'initiatives': _initiatives_table}

@@ -57,8 +57,10 @@ class EditionConfig(_Strict):
     author: Localized
     subject: Localized
     keywords: dict[str, list[str]]
-    catalogue_number: Localized
-    isbn: Localized
+    catalogue_number: Localized | None = None
+    """Assigned by the Depository Services Program; required for a final edition."""
+    isbn: Localized | None = None
+    """ISBN-13 per language; required for a final edition."""
     publisher: Publisher
     sections: list[str] = Field(min_length=1)
     """Section ids in reading order; each is reports/<id>/<lang>/<section>.md."""
@@ -74,6 +76,15 @@ class EditionConfig(_Strict):
             problems.append('figures: a figure is listed twice')
         if self.data_through < self.year - 1:
             problems.append('data_through: must not be earlier than the year before year')
+        if self.status == 'final':
+            for name in ('catalogue_number', 'isbn'):
+                if getattr(self, name) is None:
+                    problems.append(f'{name}: a final edition needs its {name.replace("_", " ")}'
+                                    ' (a draft may leave it out until it is assigned)')
+        for lang, isbn in (self.isbn or {}).items():
+            if not isbn_valid(isbn):
+                problems.append(f"isbn.{lang}: '{isbn}' is not a valid ISBN-13 "
+                                '(13 digits with hyphens, check digit last)')
         if self.revision > 1 and self.revision_note is None:
             problems.append('revision_note: a revision after the first needs a note '
                             'saying what changed')
@@ -93,6 +104,14 @@ class EditionConfig(_Strict):
                 yield name, value
         for name in ('name', 'address', 'copyright'):
             yield f'publisher.{name}', getattr(self.publisher, name)
+
+
+def isbn_valid(isbn: str) -> bool:
+    digits = isbn.replace('-', '')
+    if not re.fullmatch(r'97[89]\d{10}', digits):
+        return False
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
 
 
 def load_config(path: Path, shown: str) -> EditionConfig:

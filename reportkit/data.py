@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .declarations import load_declarations
 from .errors import DataError, ReportError, raise_all
@@ -37,6 +37,18 @@ class Column(BaseModel):
     pattern: str | None = None
     values: list[str] | None = None
     unit: str | None = None
+    languages: list[Literal['en', 'fr']] | None = None
+    """Text in several languages: one column per language in the file (``name_en``…)."""
+
+
+class Later(BaseModel):
+    """How an edition sees a row dated after its cut-off: ``column`` dates the row,
+    ``set`` gives the values shown instead (e.g. still in progress, no date)."""
+
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    column: str
+    set: dict[str, str]
 
 
 class DatasetSpec(BaseModel):
@@ -46,7 +58,29 @@ class DatasetSpec(BaseModel):
     title: str
     key: list[str] = Field(min_length=1)
     period: str | None = None
+    later: Later | None = None
     columns: dict[str, Column]
+
+    @model_validator(mode='after')
+    def _names(self) -> 'DatasetSpec':
+        named = list(self.key) + ([self.period] if self.period else [])
+        if self.later:
+            named += [self.later.column, *self.later.set]
+        unknown = [name for name in named if name not in self.columns]
+        if unknown:
+            raise ValueError(f"names a column that is not declared: '{unknown[0]}'")
+        return self
+
+    def file_columns(self) -> dict[str, Column]:
+        """The columns as the file has them (a column in several languages is several)."""
+        expanded = {}
+        for name, column in self.columns.items():
+            if column.languages:
+                for lang in column.languages:
+                    expanded[f'{name}_{lang}'] = column
+            else:
+                expanded[name] = column
+        return expanded
 
 
 @dataclass(frozen=True)
@@ -59,6 +93,12 @@ class Table:
     frame: pd.DataFrame
     lines: list[int]
     """File line number of each row of ``frame`` (same order)."""
+
+    def text(self, column: str, lang: str) -> pd.Series:
+        """A column in ``lang``: ``column_<lang>`` for columns declared with languages."""
+        if self.spec.columns[column].languages:
+            return self.frame[f'{column}_{lang}']
+        return self.frame[column]
 
     def period_year(self) -> pd.Series:
         """The year each row belongs to (from its ``period`` column)."""
@@ -116,10 +156,11 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         raise DataError('file is empty: expected a header row with the columns '
-                        + ', '.join(spec.columns), path=shown, line=1)
+                        + ', '.join(spec.file_columns()), path=shown, line=1)
     header = [cell.strip() for cell in header]
-    missing = [column for column in spec.columns if column not in header]
-    unknown = [column for column in header if column not in spec.columns]
+    columns = spec.file_columns()
+    missing = [column for column in columns if column not in header]
+    unknown = [column for column in header if column not in columns]
     if missing or unknown or len(set(header)) != len(header):
         parts = []
         if missing:
@@ -149,7 +190,7 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
         record = {}
         for column, cell in zip(header, row):
             try:
-                record[column] = _convert(cell.strip(), spec.columns[column])
+                record[column] = _convert(cell.strip(), columns[column])
             except ValueError as error:
                 problems.append(DataError(f"column '{column}': {error}", path=shown,
                                           line=line))
@@ -175,6 +216,8 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
 
 def _convert(cell: str, column: Column):
     if cell == '':
+        if column.languages:
+            raise ValueError('empty: the translation is missing')
         if column.required:
             raise ValueError('empty, but a value is required')
         return None
@@ -199,12 +242,14 @@ def _convert(cell: str, column: Column):
         return cell
     if kind == 'date':
         try:
-            if re.fullmatch(r'\d{4}-\d{2}', cell):
+            if re.fullmatch(r'\d{4}', cell):
+                pass
+            elif re.fullmatch(r'\d{4}-\d{2}', cell):
                 dt.date.fromisoformat(cell + '-01')
             else:
                 dt.date.fromisoformat(cell)
         except ValueError:
-            raise ValueError(f"'{cell}' is not a date (YYYY-MM-DD or YYYY-MM)") from None
+            raise ValueError(f"'{cell}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)") from None
         return cell
     if kind == 'choice':
         if cell not in (column.values or []):
@@ -220,6 +265,14 @@ def window(tables: Tables, through_year: int) -> Tables:
     """The tables as an edition with cut-off ``through_year`` sees them."""
     windowed = {}
     for name, table in tables.items():
+        later = table.spec.later
+        if later is not None:
+            dated = table.frame[later.column].map(
+                lambda value: isinstance(value, str) and int(value[:4]) > through_year)
+            frame = table.frame.copy()
+            for column, value in later.set.items():
+                frame.loc[dated, column] = value or None
+            table = Table(name, table.spec, table.shown, frame, table.lines)
         if table.spec.period is None:
             windowed[name] = table
             continue

@@ -16,6 +16,41 @@ MINUTES_PER_YEAR = 365 * 24 * 60
 DAYS_PER_YEAR = 365
 
 
+class Values(dict):
+    """Values a writer looks up by key (a year, a figure's name), with the reason a key
+    is missing, for the message that stops the build. (Attributes start with '_' so that
+    no key is shadowed, and the sandbox keeps writers away from them.)"""
+
+    def __init__(self, name: str, values: dict, source: str, cutoff: int,
+                 later: dict | None = None) -> None:
+        super().__init__(values)
+        self._name, self._source, self._cutoff = name, source, cutoff
+        self._later = later or {}
+        """Keys that exist in the data, but after this edition's cut-off -> their year."""
+
+    def _missing(self, key) -> str:
+        shown = f'{self._name}.{key}' if isinstance(key, str) else f'{self._name}[{key}]'
+        if key in self._later:
+            return (f"{shown} describes {self._later[key]}, after this edition's data "
+                    f'cut-off ({self._cutoff}), so this edition cannot show it')
+        if self and all(isinstance(k, int) for k in self):
+            return (f'{shown}: no value for {key} in {self._source}; this edition has '
+                    f'{_ranges(sorted(self))} (data through {self._cutoff})')
+        return f'{shown}: no such value in {self._source}'
+
+
+def _ranges(years: list[int]) -> str:
+    """[1990, 1995, 1996, 1997] -> '1990, 1995–1997'."""
+    parts, start = [], None
+    for i, year in enumerate(years):
+        if start is None:
+            start = year
+        if i + 1 == len(years) or years[i + 1] != year + 1:
+            parts.append(str(start) if start == year else f'{start}–{year}')
+            start = None
+    return ', '.join(parts)
+
+
 @dataclass(frozen=True)
 class Milestone:
     """A dated value (NEXUS membership milestones are not a yearly series)."""
@@ -30,22 +65,26 @@ class StateExports:
     exports: Quantity
 
 
-def series(tables: Tables, dataset: str, x: str, y: str, lang: str,
-           where: dict[str, str] | None = None) -> dict[int, Quantity]:
+def series(tables: Tables, name: str, dataset: str, x: str, y: str, lang: str,
+           cutoff: int, where: dict[str, str] | None = None) -> Values:
     """A column of a dataset as ``{year: Quantity}``."""
     table = tables[dataset]
     frame = table.frame
     for column, value in (where or {}).items():
         frame = frame[frame[column] == value]
     unit = table.spec.columns[y].unit or 'plain'
-    return {int(row[x]): Quantity.of(row[y], unit, lang) for _, row in frame.iterrows()}
+    return Values(name, {int(row[x]): Quantity.of(row[y], unit, lang)
+                         for _, row in frame.iterrows()}, table.shown, cutoff)
 
 
-def narrative_context(tables: Tables, year: int, data_through: int, lang: str) -> dict:
+def narrative_context(tables: Tables, year: int, data_through: int, lang: str,
+                      all_tables: Tables | None = None) -> dict:
     """Everything a section may use, for an edition covering ``year``.
 
-    ``tables`` must already be windowed to ``data_through``.
+    ``tables`` must already be windowed to ``data_through``; ``all_tables`` (unwindowed)
+    lets a message say that a value exists but lies after the cut-off.
     """
+    cutoff = data_through
     nexus = tables['nexus'].frame.sort_values('as_of')
     milestones = [
         Milestone(month_year(dt.date(int(r.as_of[:4]), int(r.as_of[5:7]), 1), lang),
@@ -57,26 +96,36 @@ def narrative_context(tables: Tables, year: int, data_through: int, lang: str) -
     top = states[states['year'] == latest_state_year].sort_values(
         'exports_to_canada_usd_millions', ascending=False).head(10)
     headline = tables['headline'].frame
+    names = tables['us_states']
+    state_name = dict(zip(names.frame['state_code'], names.text('name', lang)))
 
     def per(annual: Quantity, divisor: int) -> Quantity:
         return Quantity(annual.value / divisor, annual.kind, lang)
 
+    later = {}
+    if all_tables is not None:
+        everything = all_tables['headline'].frame
+        later = {r.key: r.as_of for r in everything.itertuples() if r.as_of > cutoff}
+    fact = Values('fact', {r.key: Quantity.of(r.value, 'plain', lang)
+                           for r in headline.itertuples()},
+                  tables['headline'].shown, cutoff, later)
     return {
         'year': year,
         'cutoff': data_through,
-        'goods_trade': series(tables, 'goods_trade', 'year',
-                              'us_canada_two_way_goods_trade_usd_billions', lang),
-        'us_exports': series(tables, 'us_exports', 'year',
-                             'us_goods_exports_to_canada_usd_millions', lang),
-        'trucks_north': series(tables, 'truck_crossings', 'year', 'trucks_thousands', lang,
+        'goods_trade': series(tables, 'goods_trade', 'goods_trade', 'year',
+                              'us_canada_two_way_goods_trade_usd_billions', lang, cutoff),
+        'us_exports': series(tables, 'us_exports', 'us_exports', 'year',
+                             'us_goods_exports_to_canada_usd_millions', lang, cutoff),
+        'trucks_north': series(tables, 'trucks_north', 'truck_crossings', 'year',
+                               'trucks_thousands', lang, cutoff,
                                where={'direction': 'northbound (into Canada)'}),
         'nexus_milestones': milestones,
         'nexus_latest': milestones[-1] if milestones else None,
-        'top_states': [StateExports(r.state, Quantity.of(r.exports_to_canada_usd_millions,
+        'top_states': [StateExports(state_name[r.state_code], Quantity.of(r.exports_to_canada_usd_millions,
                                                          'usd_millions', lang))
                        for r in top.itertuples()],
         'state_data_year': int(latest_state_year) if latest_state_year is not None else None,
-        'fact': {r.key: Quantity.of(r.value, 'plain', lang) for r in headline.itertuples()},
+        'fact': fact,
         'pct_change': lambda new, old: Quantity(
             (new.value - old.value) / old.value * 100, 'percent', lang),
         'share': lambda part, whole: Quantity(part.value / whole.value * 100, 'percent', lang),

@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from .errors import ContentError
 from .project import Project
+from .typography import for_language
 
 SOURCE_LANGUAGE = 'en'
 
@@ -38,7 +39,7 @@ class Messages:
         if not translated:
             self.missing.add(message)
             return message
-        return translated
+        return for_language(translated, self.lang)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)

@@ -26,6 +26,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .errors import ContentError, ReportError, raise_all
 from .load import Section
 from .project import Project
+from .typography import for_language
 
 DIRECTIVE = re.compile(r'^@(figure|table)\(([a-z0-9][a-z0-9-]*)\)\s*$|^@(chart-data)\s*$')
 IMAGE_TYPES = {'.png', '.jpg', '.jpeg', '.svg'}
@@ -58,10 +59,23 @@ def placeholder(kind: str, ident: str) -> str:
     return f'<!--{kind}:{ident}-->'
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """As strict as StrictUndefined, with messages that say why a value is missing."""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        missing = getattr(self._undefined_obj, '_missing', None)
+        if callable(missing) and self._undefined_name is not None:
+            return missing(self._undefined_name)
+        return super()._undefined_message
+
+
 def expand(section: Section, context: dict) -> str:
     """Evaluate the section's ``{{ ... }}`` expressions in the sandbox."""
     env = ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
     try:
         return env.from_string(section.body).render(context)
     except jinja2.TemplateSyntaxError as error:
@@ -117,6 +131,10 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
     """Markdown (already expanded) -> HTML fragment; problems carry the file line."""
     env: dict = {}
     tokens = MARKDOWN.parse(text, env)
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == 'text':
+                child.content = for_language(child.content, section.lang)
     fragment = Fragment(section, '')
     problems: list[ReportError] = []
     offset = section.body_line

@@ -45,6 +45,13 @@ class Project:
     def edition_dir(self, edition_id: str) -> Path:
         return self.reports / edition_id
 
+    def editions(self) -> list[str]:
+        """Every edition: the folders of ``reports/`` that hold an ``edition.toml``."""
+        if not self.reports.is_dir():
+            return []
+        return sorted(folder.name for folder in self.reports.iterdir()
+                      if (folder / 'edition.toml').is_file())
+
     def show(self, path: str | Path) -> str:
         """The path as a user should see it: relative to the project when inside."""
         path = Path(path)

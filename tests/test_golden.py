@@ -19,7 +19,7 @@ GOLDEN = ROOT / 'tests' / 'golden' / '2015-en.html'
 
 
 def test_composed_html_matches_the_golden_file(update_golden):
-    _, composed, _ = prepare(Project.at(ROOT), BuildRequest('2015', ['en']))
+    composed = prepare(Project.at(ROOT), BuildRequest('2015', ['en'])).composed
     html = composed['en'].html
     if update_golden:
         GOLDEN.write_text(html, encoding='utf-8')
