@@ -17,7 +17,7 @@ from . import compose as compose_stage
 from . import data as data_stage
 from . import facts, narrative
 from .errors import ReportError, RenderError, raise_all
-from .i18n import load_messages
+from .i18n import load_messages, missing_messages
 from .load import Edition, load_edition
 from .project import Project
 from .render import render_pdf
@@ -86,7 +86,10 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
 
     ed = request.edition
     progress(1, STAGES[0], f'reports/{ed}')
-    edition = load_edition(project, request.edition, request.languages)
+    # Stages 1 and 2 gather their problems, so that everything missing (a section, a
+    # data cell, a translation) is listed at once.
+    problems: list[ReportError] = []
+    edition = load_edition(project, ed, request.languages, problems)
     languages = list(edition.sections)
     if request.out and len(languages) > 1:
         raise ReportError('--out names one file, but the edition has several languages; '
@@ -94,13 +97,20 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
-    all_tables = data_stage.load_tables(project)
+    all_tables = data_stage.load_tables(project, gather=problems)
     tables = data_stage.window(all_tables, edition.config.data_through)
+    specs = charts_stage.load_chart_specs(project)
+    problems += charts_stage.chart_problems(
+        specs, edition.config.figures, tables, languages,
+        project.show(project.charts / 'charts.toml'))
+    for lang in languages:
+        problems += missing_messages(project, lang)
+    raise_all(problems, f'edition {ed}: inputs are missing or wrong')
     lap('data')
 
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
-    problems: list[ReportError] = []
+    problems = []
     for lang in languages:
         context = facts.narrative_context(tables, edition.config.year,
                                           edition.config.data_through, lang, all_tables)
@@ -115,7 +125,6 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
-    specs = charts_stage.load_chart_specs(project)
     drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables, lang)
              for lang in languages}
     lap('charts')

@@ -75,6 +75,13 @@ def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
 def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
                  languages: list[str], shown: str) -> None:
     """Before drawing: every wanted chart exists, names real columns, has its words."""
+    raise_all(chart_problems(specs, wanted, tables, languages, shown),
+              f'{shown}: charts cannot be drawn')
+
+
+def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
+                   languages: list[str], shown: str) -> list[ChartError]:
+    """Every problem that would stop the wanted charts from being drawn in ``languages``."""
     problems = []
     for chart_id in wanted:
         spec = specs.get(chart_id)
@@ -84,7 +91,8 @@ def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
             continue
         table = tables.get(spec.dataset)
         if table is None:
-            problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}'",
+            problems.append(ChartError(f"[{chart_id}] dataset '{spec.dataset}' is not available "
+                                       '(not declared, or its file has problems)',
                                        path=shown))
             continue
         if spec.names is not None:
@@ -108,7 +116,7 @@ def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
                 if lang not in getattr(spec, field_name):
                     problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}': "
                                                'missing translation', path=shown))
-    raise_all(problems, f'{shown}: charts cannot be drawn')
+    return problems
 
 
 _STYLE_READY = False
@@ -192,9 +200,12 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
                             ha=align, va='bottom' if align == 'center' else 'center',
                             fontsize=7.5)
             ax.set_ylim(0, max(ys) * 1.18)
-            lo, hi = math.floor(min(when)), math.ceil(max(when))
-            ax.set_xlim(lo - 0.5, hi + 0.5)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
+            # Year ticks stop at the last data year: no tick for a year the data
+            # does not reach (an edition never shows a year after its cut-off).
+            lo, hi = math.floor(min(when)), math.floor(max(when))
+            step = max(1, math.ceil((hi - lo + 1) / 12))
+            ax.set_xlim(lo - 0.5, max(when) + 0.5)
+            ax.set_xticks(list(range(hi, lo - 1, -step))[::-1])
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
             ax.yaxis.set_major_formatter(tick_fmt)
         if spec.kind != 'hbar':
@@ -212,11 +223,12 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
     try:
         title = spec.title[lang].format(**values)
         alt = spec.alt[lang].format(**values)
+        source = spec.source[lang].format(**values)
     except (KeyError, IndexError) as error:
         raise ChartError(f'[{chart_id}] unknown placeholder {error} in title or alt text',
                          path=shown) from None
     return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
-                 for_language(spec.source[lang], lang), for_language(alt, lang),
+                 for_language(source, lang), for_language(alt, lang),
                  [for_language(c, lang) for c in spec.columns[lang]], rows)
 
 

@@ -26,14 +26,22 @@ from .typography import for_language, french
 
 ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
 LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
-AREA_NAMES = {  # message ids; translated through the catalogue
-    'threats': 'Addressing Threats Early',
-    'trade': 'Trade Facilitation, Economic Growth and Jobs',
-    'law-enforcement': 'Cross-Border Law Enforcement',
-    'infrastructure': 'Critical Infrastructure and Cyber Security',
-    'partnership': 'Managing the Partnership',
+
+
+def N_(message: str) -> str:
+    """Marks a message id for the catalogue; translated later, where it is used."""
+    return message
+
+
+AREA_NAMES = {
+    'threats': N_('Addressing Threats Early'),
+    'trade': N_('Trade Facilitation, Economic Growth and Jobs'),
+    'law-enforcement': N_('Cross-Border Law Enforcement'),
+    'infrastructure': N_('Critical Infrastructure and Cyber Security'),
+    'partnership': N_('Managing the Partnership'),
 }
-STATUS_NAMES = {'completed': 'Completed', 'in progress': 'In progress', 'ongoing': 'Ongoing'}
+STATUS_NAMES = {'completed': N_('Completed'), 'in progress': N_('In progress'),
+                'ongoing': N_('Ongoing')}
 
 
 @dataclass
@@ -139,7 +147,8 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
                 html = html.replace(marker, '\n'.join(blocks), 1)
         annex = section.id.startswith('annex')
         if annex:
-            label = f"{_('Annex')} {chr(ord('A') + annex_number)}{colon(lang)}"
+            annex_word = _('Annex')
+            label = f"{annex_word} {chr(ord('A') + annex_number)}{colon(lang)}"
             annex_number += 1
         else:
             label = f'{ROMAN[main_number]}.'
@@ -160,7 +169,8 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
     full_title = full_title_of(config.title[lang], config.subtitle[lang], lang)
     doc_title = full_title
     if config.status == 'draft':
-        doc_title = f"{_('DRAFT')} – {full_title}"
+        draft_word = _('DRAFT')
+        doc_title = f'{draft_word} – {full_title}'
     context = {
         'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title, 'running_title': full_title,
         'title': config.title[lang], 'subtitle': config.subtitle[lang],
@@ -217,8 +227,9 @@ def colon(lang: str) -> str:
 
 
 def _chart_table(chart: Chart, figure: dict, _, lang: str) -> dict:
+    data_for = _('Data for Figure')
     return {'anchor': f'tbl-data-{chart.id}', 'css': 'chart-data',
-            'title': f"{_('Data for Figure')} {figure['number']}{colon(lang)} {chart.title}",
+            'title': f"{data_for} {figure['number']}{colon(lang)} {chart.title}",
             'columns': [{'label': chart.columns[0], 'align': ''},
                         {'label': chart.columns[1], 'align': 'num'}],
             'rows': chart.rows, 'note': chart.source}

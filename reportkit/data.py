@@ -120,8 +120,13 @@ def load_specs(project: Project) -> dict[str, DatasetSpec]:
                              'dataset declarations')
 
 
-def load_tables(project: Project, names: list[str] | None = None) -> Tables:
-    """Read and validate the named datasets (default: all declared ones)."""
+def load_tables(project: Project, names: list[str] | None = None,
+                gather: list[ReportError] | None = None) -> Tables:
+    """Read and validate the named datasets (default: all declared ones).
+
+    Problems are raised together, or added to ``gather`` (the tables that could be read
+    are then returned, so that later checks can still run on them).
+    """
     specs = load_specs(project)
     problems: list[ReportError] = []
     tables: Tables = {}
@@ -134,7 +139,10 @@ def load_tables(project: Project, names: list[str] | None = None) -> Tables:
             tables[name] = read_table(project, name, specs[name])
         except ReportError as error:
             problems.append(error)
-    raise_all(problems, 'data files do not match data/datasets.toml')
+    if gather is not None:
+        gather.extend(problems)
+    else:
+        raise_all(problems, 'data files do not match data/datasets.toml')
     return tables
 
 

@@ -60,8 +60,16 @@ class ProblemList(ReportError):
         return '\n'.join(lines)
 
 
+def problems_of(error: ReportError) -> list[ReportError]:
+    """The single problems an error stands for (a ProblemList holds several)."""
+    if isinstance(error, ProblemList):
+        return [item for problem in error.problems for item in problems_of(problem)]
+    return [error]
+
+
 def raise_all(problems: list[ReportError], summary: str) -> None:
     """Raise the single problem, or all of them together; do nothing if none."""
+    problems = [item for problem in problems for item in problems_of(problem)]
     if len(problems) == 1:
         raise problems[0]
     if problems:

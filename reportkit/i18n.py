@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2.ext
+from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po
 
 from .errors import ContentError
@@ -18,6 +20,9 @@ from .project import Project
 from .typography import for_language
 
 SOURCE_LANGUAGE = 'en'
+TEMPLATE_SUFFIXES = ('.j2',)
+PYTHON_SOURCES = ('compose.py',)
+"""Modules of reportkit whose ``_()`` and ``N_()`` calls name messages."""
 
 
 @dataclass
@@ -68,3 +73,48 @@ def load_messages(project: Project, lang: str) -> Messages:
     entries = {message.id: message.string for message in catalog
                if message.id and isinstance(message.id, str) and not message.fuzzy}
     return Messages(lang, entries, shown)
+
+
+@dataclass(frozen=True)
+class MessageUse:
+    message: str
+    where: str
+    """File and line where the message is used, as shown to users."""
+
+
+def extract_messages(project: Project) -> list[MessageUse]:
+    """Every message the templates and the composing code use (read from the sources,
+    as gettext tools do), in order of first use."""
+    found: dict[str, MessageUse] = {}
+    for path in sorted(project.templates.rglob('*')):
+        if path.suffix in TEMPLATE_SUFFIXES and path.is_file():
+            with path.open('rb') as stream:
+                for line, _func, message, _comments in jinja2.ext.babel_extract(
+                        stream, ('_', 'gettext'), [], {'trim_blocks': 'true',
+                                                        'lstrip_blocks': 'true'}):
+                    if isinstance(message, str):
+                        found.setdefault(message, MessageUse(message,
+                                                             f'{project.show(path)}:{line}'))
+    package = Path(__file__).parent
+    for name in PYTHON_SOURCES:
+        path = package / name
+        with path.open('rb') as stream:
+            for line, _func, message, _comments in extract_python(
+                    stream, {'_': None, 'N_': None}, [], {}):
+                if isinstance(message, str):
+                    found.setdefault(message, MessageUse(message, f'reportkit/{name}:{line}'))
+    return list(found.values())
+
+
+def missing_messages(project: Project, lang: str) -> list[ContentError]:
+    """Each message used but not translated into ``lang`` in its catalogue."""
+    if lang == SOURCE_LANGUAGE:
+        return []
+    try:
+        messages = load_messages(project, lang)
+    except ContentError as error:
+        return [error]
+    return [ContentError(f'message "{use.message}" (used in {use.where}) has no {lang} '
+                         'translation', path=messages.shown)
+            for use in extract_messages(project)
+            if not (messages.catalogue or {}).get(use.message)]

@@ -43,12 +43,13 @@ class Edition:
         return self.config.id
 
 
-def load_edition(project: Project, edition_id: str,
-                 languages: list[str] | None = None) -> Edition:
+def load_edition(project: Project, edition_id: str, languages: list[str] | None = None,
+                 problems: list[ReportError] | None = None) -> Edition:
     """Read and check the edition's configuration and every section it lists.
 
     Only ``languages`` are read (default: all the edition lists). Every problem found
-    (missing or unlisted section files, bad front matter, encoding) is raised at once.
+    (missing or unlisted section files, bad front matter, encoding) is raised at once,
+    or added to ``problems`` when the caller gathers them with problems of later stages.
     """
     folder = project.edition_dir(edition_id)
     if not folder.is_dir():
@@ -67,7 +68,7 @@ def load_edition(project: Project, edition_id: str,
             raise ReportError(f"edition {edition_id} is not published in '{lang}' "
                               f"(languages: {', '.join(config.languages)})",
                               path=project.show(config_path))
-    problems: list[ReportError] = []
+    gathered: list[ReportError] = []
     sections: dict[str, list[Section]] = {}
     for lang in wanted:
         lang_dir = folder / lang
@@ -77,15 +78,18 @@ def load_edition(project: Project, edition_id: str,
             try:
                 sections[lang].append(_read_section(project, section_id, lang, path))
             except ReportError as error:
-                problems.append(error)
+                gathered.append(error)
         listed = {f'{section_id}.md' for section_id in config.sections}
         if lang_dir.is_dir():
             for extra in sorted(lang_dir.glob('*.md')):
                 if extra.name not in listed:
-                    problems.append(ContentError(
+                    gathered.append(ContentError(
                         "section file is not listed in 'sections' of "
                         f'{project.show(config_path)}', path=project.show(extra)))
-    raise_all(problems, f'edition {edition_id}: sections cannot be read')
+    if problems is None:
+        raise_all(gathered, f'edition {edition_id}: sections cannot be read')
+    else:
+        problems.extend(gathered)
     return Edition(config, folder, project.show(config_path), sections)
 
 
