@@ -100,9 +100,10 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     all_tables = data_stage.load_tables(project, gather=problems)
     tables = data_stage.window(all_tables, edition.config.data_through)
     specs = charts_stage.load_chart_specs(project)
+    unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
     problems += charts_stage.chart_problems(
         specs, edition.config.figures, tables, languages,
-        project.show(project.charts / 'charts.toml'))
+        project.show(project.charts / 'charts.toml'), unreadable)
     for lang in languages:
         problems += missing_messages(project, lang)
     raise_all(problems, f'edition {ed}: inputs are missing or wrong')

@@ -80,8 +80,13 @@ def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
 
 
 def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
-                   languages: list[str], shown: str) -> list[ChartError]:
-    """Every problem that would stop the wanted charts from being drawn in ``languages``."""
+                   languages: list[str], shown: str,
+                   unreadable: frozenset[str] = frozenset()) -> list[ChartError]:
+    """Every problem that would stop the wanted charts from being drawn in ``languages``.
+
+    Charts of ``unreadable`` datasets (whose files have problems already reported) are
+    checked for their words only.
+    """
     problems = []
     for chart_id in wanted:
         spec = specs.get(chart_id)
@@ -90,10 +95,13 @@ def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Table
                                        f"(defined: {', '.join(sorted(specs))})", path=shown))
             continue
         table = tables.get(spec.dataset)
+        if spec.dataset in unreadable or (spec.names or '') in unreadable:
+            table = None
+        elif table is None:
+            problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}' "
+                                       '(not declared in data/datasets.toml)', path=shown))
         if table is None:
-            problems.append(ChartError(f"[{chart_id}] dataset '{spec.dataset}' is not available "
-                                       '(not declared, or its file has problems)',
-                                       path=shown))
+            problems += _missing_words(chart_id, spec, languages, shown)
             continue
         if spec.names is not None:
             names = tables.get(spec.names)
@@ -111,12 +119,15 @@ def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Table
                 problems.append(ChartError(
                     f"[{chart_id}] dataset '{spec.dataset}' has no column '{column}'",
                     path=shown))
-        for field_name in ('title', 'y_label', 'x_label', 'source', 'alt', 'columns'):
-            for lang in languages:
-                if lang not in getattr(spec, field_name):
-                    problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}': "
-                                               'missing translation', path=shown))
+        problems += _missing_words(chart_id, spec, languages, shown)
     return problems
+
+
+def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
+                   shown: str) -> list[ChartError]:
+    return [ChartError(f"[{chart_id}] '{field_name}.{lang}': missing translation", path=shown)
+            for field_name in ('title', 'y_label', 'x_label', 'source', 'alt', 'columns')
+            for lang in languages if lang not in getattr(spec, field_name)]
 
 
 _STYLE_READY = False

@@ -55,6 +55,8 @@ class Composed:
     title: str = ''
     figures: list[dict] = field(default_factory=list)
     chapters: list[dict] = field(default_factory=list)
+    messages: set[str] = field(default_factory=set)
+    """The catalogue messages the document used."""
 
     def write(self, folder: Path, name: str = 'index.html') -> Path:
         """Write the HTML and its assets into ``folder``; returns the HTML path."""
@@ -204,7 +206,7 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
     for fragment in fragments:
         for source, name in fragment.images:
             assets[f'assets/{name}'] = source
-    return Composed(lang, html, assets, doc_title, figures, chapters)
+    return Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used))
 
 
 def _also_available(lang: str, title: str, subtitle: str) -> str:

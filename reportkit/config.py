@@ -86,8 +86,8 @@ class EditionConfig(_Strict):
                 problems.append(f"isbn.{lang}: '{isbn}' is not a valid ISBN-13 "
                                 '(13 digits with hyphens, check digit last)')
         if self.revision > 1 and self.revision_note is None:
-            problems.append('revision_note: a revision after the first needs a note '
-                            'saying what changed')
+            problems.append(f'revision: revision {self.revision} needs a revision_note '
+                            'saying what changed since the last revision')
         for key, text in self._localized():
             for lang in self.languages:
                 if lang not in text:

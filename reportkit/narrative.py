@@ -21,9 +21,11 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import ContentError, ReportError, raise_all
+from .config import LANGUAGES
 from .load import Section
 from .project import Project
 from .typography import for_language
@@ -120,6 +122,8 @@ def _directive_rule(state: StateBlock, start: int, end: int, silent: bool) -> bo
 def _markdown() -> MarkdownIt:
     md = MarkdownIt('commonmark', {'html': True, 'linkify': False, 'typographer': False})
     md.use(footnote_plugin, inline=False).enable('table')
+    # [words in the other language]{lang=en}: the only attribute a writer may set.
+    md.use(attrs_plugin, spans=True, allowed=['lang'])
     md.block.ruler.before('paragraph', 'directive', _directive_rule)
     return md
 
@@ -131,10 +135,6 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
     """Markdown (already expanded) -> HTML fragment; problems carry the file line."""
     env: dict = {}
     tokens = MARKDOWN.parse(text, env)
-    for token in tokens:
-        for child in token.children or []:
-            if child.type == 'text':
-                child.content = for_language(child.content, section.lang)
     fragment = Fragment(section, '')
     problems: list[ReportError] = []
     offset = section.body_line
@@ -142,6 +142,25 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
     def fail(message: str, token_map) -> None:
         line = offset + token_map[0] if token_map else None
         problems.append(ContentError(message, path=section.shown, line=line))
+
+    # Typography follows the language of each passage: the section's, or the one a
+    # span names ([words]{lang=en}).
+    where = None
+    for token in tokens:
+        where = token.map or where
+        languages = [section.lang]
+        for child in token.children or []:
+            if child.type == 'span_open':
+                lang = child.attrs.get('lang', languages[-1])
+                if lang not in LANGUAGES:
+                    fail(f"{{lang={lang}}}: the language must be one of "
+                         f"{', '.join(LANGUAGES)}", where)
+                    lang = languages[-1]
+                languages.append(str(lang))
+            elif child.type == 'span_close':
+                languages.pop()
+            elif child.type == 'text':
+                child.content = for_language(child.content, languages[-1])
 
     # Footnotes are set where they are called (CSS float: footnote), so collect
     # each definition's inline HTML and drop the block at the end.

@@ -33,6 +33,19 @@ def built_2015_en(tmp_path_factory):
     return pdf, html
 
 
+@pytest.fixture(scope='session')
+def all_built(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """Every edition in every language, built once by ``build --all --out-dir``."""
+    folder = tmp_path_factory.mktemp('all-editions')
+    assert main(['build', '--all', '--out-dir', str(folder)]) == 0
+    built = {}
+    for pdf in sorted(folder.glob('*.pdf')):
+        # beyond-the-border-2015-fr-r1.pdf
+        parts = pdf.stem.split('-')
+        built[(parts[-3], parts[-2])] = pdf
+    return built
+
+
 def copy_project(destination: Path) -> Path:
     """A throwaway copy of the project's inputs, for planting faults."""
     for name in ('reports', 'data', 'charts', 'templates'):

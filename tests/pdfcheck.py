@@ -24,14 +24,21 @@ def flat(text: str) -> str:
     return re.sub(r'\s+', ' ', text)
 
 
-def contents_entries(texts: list[str]) -> list[tuple[str, int]]:
-    """(entry text, page number) for each line of the contents page."""
-    page = next(t for t in texts if t.lstrip().startswith('Contents'))
-    entries = []
+def contents_entries(texts: list[str], heading: str = 'Contents') -> list[tuple[str, int]]:
+    """(entry text, page number) for each entry of the contents page; an entry that
+    wraps is joined up."""
+    page = next(t for t in texts if t.lstrip().startswith(heading))
+    entry_start = re.compile(r'^([IVX]+\.|\w+ [A-Z]\s?:|\w+ \d+\.)')
+    entries, pending = [], ''
     for line in page.splitlines():
-        match = re.match(r'^(.*?)[\s.]*\s(\d+)$', line.strip())
+        line = line.strip()
+        match = re.match(r'^(.*?)[\s.]*\s(\d+)$', line)
         if match and not line.startswith('Page '):
-            entries.append((match[1].strip(' .'), int(match[2])))
+            text = f'{pending} {match[1]}' if pending else match[1]
+            entries.append((text.strip(' .'), int(match[2])))
+            pending = ''
+        elif entry_start.match(line):
+            pending = line      # an entry that wraps onto the next line
     return entries
 
 
