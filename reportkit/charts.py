@@ -188,6 +188,9 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
             ax.bar_label(bars, labels=[fmt(y) for y in ys], padding=2, fontsize=8)
             ax.yaxis.set_major_formatter(tick_fmt)
             ax.margins(y=0.12)
+            # Few bars keep the width they have among five, rather than filling the frame.
+            spare = max(0.0, (5 - len(xs)) / 2)
+            ax.set_xlim(-0.6 - spare, len(xs) - 0.4 + spare)
         elif spec.kind == 'hbar':
             bars = ax.barh(labels[::-1], ys[::-1], height=0.6)
             ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
