@@ -183,10 +183,10 @@ def amount(value: float, lang: str) -> str:
     return f'US${value:.1f} billion'
 
 
-def test_figures_in_the_text_equal_the_data(texts, edition, lang):
-    if edition.id != '2015':
-        pytest.skip('the 2015 narrative prints these two amounts')
-    text = plain(flat('\n'.join(texts)))
+@pytest.mark.parametrize('lang_2015', ['en', 'fr'])
+def test_figures_in_the_2015_text_equal_the_data(all_built, lang_2015):
+    lang = lang_2015
+    text = plain(flat('\n'.join(page_texts(all_built[('2015', lang)]))))
     goods = pd.read_csv(ROOT / 'data' / 'us_canada_two_way_goods_trade_2002_2017.csv')
     value = goods.set_index('year').loc[2015, 'us_canada_two_way_goods_trade_usd_billions']
     assert amount(value, lang) in text
