@@ -182,10 +182,11 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         'status': config.status, 'revision': config.revision,
         'revision_note': for_language(config.revision_note[lang], lang)
         if config.revision_note else None,
-        'publisher': {'name': config.publisher.name[lang],
-                      'address': config.publisher.address[lang],
+        'publisher': {'name': for_language(config.publisher.name[lang], lang),
+                      'address': [for_language(line, lang)
+                                  for line in config.publisher.address[lang]],
                       'fax': config.publisher.fax, 'email': config.publisher.email},
-        'copyright': config.publisher.copyright[lang],
+        'copyright': for_language(config.publisher.copyright[lang], lang),
         'catalogue_number': config.catalogue_number[lang] if config.catalogue_number else None,
         'isbn': config.isbn[lang] if config.isbn else None,
         'other_languages': other_languages,

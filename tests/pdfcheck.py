@@ -17,6 +17,13 @@ def page_texts(pdf: Path) -> list[str]:
         return [page.extract_text() or '' for page in document.pages]
 
 
+def plain(text: str) -> str:
+    """Text with no-break spaces as plain spaces and typographic apostrophes as typed
+    (as a reader compares it with the sources)."""
+    return (text.replace('\u00a0', ' ').replace('\u202f', ' ')
+            .replace('\u2019', "'").replace('\u2018', "'"))
+
+
 def flat(text: str) -> str:
     """Text with line breaks (and words hyphenated across them) joined up."""
     text = text.replace('\u00a0', ' ').replace('\u2010', '-')

@@ -23,7 +23,7 @@ from reportkit.load import load_edition
 from reportkit.project import Project
 
 from .conftest import ROOT
-from .pdfcheck import flat, page_texts
+from .pdfcheck import flat, page_texts, plain
 from .test_errors import replace
 
 PROJECT = Project.at(ROOT)
@@ -32,10 +32,6 @@ YEAR = re.compile(r'(?<![\d,.\-/])(19\d\d|20\d\d)(?![\d,])')
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def plain(text: str) -> str:
-    return text.replace('\u00a0', ' ').replace('\u202f', ' ')
 
 
 # --- every edition, every language -------------------------------------------------------
@@ -123,6 +119,7 @@ def test_french_typography_no_break_spaces(composed_fr):
     assert not re.search(r'[ \t][:;!?]', french)
     assert not re.search(r'«[ \t]|[ \t]»', french)
     assert '\u00a0:' in french and '\u202f;' in french and '«\u00a0' in french
+    assert "'" not in french and 'l\u2019' in french          # typographic apostrophes
     assert 'Beyond the Border: Moving Forward' in text   # English passage left as written
 
 
