@@ -6,7 +6,9 @@ memory; phase 2 writes. A problem found in phase 1 leaves every output untouched
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from .errors import ReportError, RenderError, raise_all
 from .i18n import load_messages, missing_messages
 from .load import Edition, load_edition
 from .project import Project
-from .render import render_pdf
+from .render import PDF_VARIANT, Embedded, Rendered, render_pdf
 
 STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
           'Drawing the charts', 'Composing the document', 'Rendering the PDF']
@@ -172,28 +174,43 @@ def render(project: Project, prepared: Prepared, progress: Progress = quiet) -> 
     started = time.perf_counter()
     request, edition, timings = prepared.request, prepared.edition, prepared.timings
     results = []
-    for lang, document in prepared.composed.items():
+    for lang in prepared.composed:
         progress(6, STAGES[5], f'{edition.id} {lang}')
         clock = time.perf_counter()
-        staging = project.build / f'{edition.id}-{lang}'
-        if staging.exists():
-            shutil.rmtree(staging)
-        html_path = document.write(staging)
         target = _target(project, request, edition, lang)
-        try:
-            rendered = render_pdf(html_path, target, allowed=[staging],
-                                  fonts_dir=project.templates / 'fonts',
-                                  scratch=project.build)
-        except OSError as error:
-            raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
-        html_copy = None
-        if request.html:
-            html_copy = _copy_html(staging, request.html)
+        rendered, html_copy = render_language(project, prepared, lang, target,
+                                              html=request.html)
         lap = time.perf_counter() - clock
         results.append(BuildResult(edition.id, lang, rendered.path, rendered.pages,
                                    rendered.size, time.perf_counter() - started, html_copy,
                                    {**timings, 'render': lap}))
     return results
+
+
+def render_language(project: Project, prepared: Prepared, lang: str, target: Path, *,
+                    variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
+                    html: Path | None = None) -> tuple[Rendered, Path | None]:
+    """Write one language's composed document to a private folder and render it to
+    ``target``. Each render has its own folder, so builds running at once never share
+    one."""
+    project.build.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f'{prepared.edition.id}-{lang}-',
+                                    dir=project.build))
+    try:
+        html_path = prepared.composed[lang].write(staging)
+        published = prepared.edition.config.publication_date
+        try:
+            rendered = render_pdf(html_path, target, allowed=[staging],
+                                  fonts_dir=project.templates / 'fonts',
+                                  scratch=project.build, variant=variant, embedded=embedded,
+                                  created=dt.datetime(published.year, published.month,
+                                                      published.day))
+        except OSError as error:
+            raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
+        html_copy = _copy_html(staging, html) if html else None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return rendered, html_copy
 
 
 def _target(project: Project, request: BuildRequest, edition: Edition, lang: str) -> Path:

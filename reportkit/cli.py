@@ -13,7 +13,9 @@ from rich.table import Table
 
 from . import __version__
 from .build import STAGES, BuildRequest, build_many
+from .archive import revisions, verify
 from .editions import new_edition, summaries
+from .publish import publish, rebuild_and_compare
 from .errors import ReportError
 from .project import Project
 
@@ -78,6 +80,36 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument('edition', help='the new edition: the year it covers, e.g. 2016')
     n.add_argument('--from', dest='source', required=True, metavar='EDITION',
                    help='the edition to start from, e.g. 2015')
+
+    archive_option = argparse.ArgumentParser(add_help=False)
+    archive_option.add_argument('--archive', type=Path, metavar='DIR',
+                                help='the archive folder (default: archive/ in the project)')
+    pub = commands.add_parser(
+        'publish', parents=[common, archive_option],
+        help='add a final edition to the archive, for good',
+        description='Publish a final edition: build it in every language as archival '
+                    'PDF/A-3a with its source data embedded, and add it to the archive as a '
+                    'new revision with a manifest of checksums. An archived revision never '
+                    'changes: publishing it again is refused; a correction is the next '
+                    'revision. Drafts cannot be published.',
+        epilog='Example: python make_report.py publish 2015')
+    pub.add_argument('edition', help='the edition to publish, e.g. 2015')
+
+    a = commands.add_parser('archive', parents=[common], help='list or verify the archive',
+                            description='Look after the archive of published editions.')
+    acts = a.add_subparsers(dest='action', metavar='ACTION')
+    acts.required = True
+    acts.add_parser('list', parents=[common, archive_option],
+                    help='every archived edition, revision and file, with checksums')
+    v = acts.add_parser(
+        'verify', parents=[common, archive_option],
+        help='check every archived file against its manifest',
+        description='Re-hash every archived file against the manifests. Exit status 0 when '
+                    'all match; a changed, missing or unexpected file is named, with exit '
+                    'status 1.')
+    v.add_argument('--rebuild', metavar='EDITION',
+                   help='also rebuild EDITION from the current inputs and say whether the '
+                        'bytes equal the archived ones, and which inputs differ')
     return parser
 
 
@@ -95,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             return _list(project, console)
         if args.command == 'new-edition':
             return _new_edition(project, args, console)
+        if args.command == 'publish':
+            return _publish(project, args, console)
+        if args.command == 'archive':
+            return _archive(project, args, console)
     except ReportError as error:
         if args.debug:
             console.print_exception()
@@ -193,6 +229,83 @@ def _new_edition(project: Project, args, console: Console) -> int:
         console.print('  2. Update the narrative for the new year.')
     console.print(f'  3. Build a draft: python make_report.py build {escape(args.edition)}')
     return 0
+
+
+def _progress(console: Console):
+    def progress(step: int, stage: str, detail: str) -> None:
+        console.print(f'\\[{step}/{len(STAGES)}] {stage} [dim]({escape(detail)})[/]',
+                      soft_wrap=True)
+    return progress
+
+
+def _archive_dir(project: Project, args) -> Path:
+    return (args.archive or project.archive).resolve()
+
+
+def _publish(project: Project, args, console: Console) -> int:
+    archive = _archive_dir(project, args)
+    published = publish(project, args.edition, archive, _progress(console))
+    m = published.manifest
+    console.print(f'[green]published[/] edition {escape(m["edition"])} revision '
+                  f'{m["revision"]} to {escape(project.show(published.folder))}/', soft_wrap=True)
+    for item in m['files']:
+        how = ' (unchanged inputs: reused)' if item['lang'] in published.reused else ''
+        console.print(f'  {escape(item["name"])}: {item["pages"]} pages, '
+                      f'{item["size"] / 1024:,.0f} KB, SHA-256 {item["sha256"]}{how}',
+                      soft_wrap=True)
+    console.print(f'publications page: {escape(project.show(published.index))}', soft_wrap=True)
+    return 0
+
+
+def _archive(project: Project, args, console: Console) -> int:
+    archive = _archive_dir(project, args)
+    if args.action == 'list':
+        found = revisions(archive) if archive.is_dir() else []
+        if not found:
+            console.print(f'the archive {escape(project.show(archive))} holds no edition yet '
+                          '(publish one with: publish 2015)')
+            return 0
+        table = Table(title=f'Archive {project.show(archive)}', title_justify='left')
+        for name in ('Edition', 'Rev.', 'Lang', 'Dated', 'Published', 'Pages', 'Size',
+                     'SHA-256'):
+            table.add_column(name, no_wrap=name == 'SHA-256')
+        for revision in found:
+            m = revision.manifest
+            for item in m['files']:
+                table.add_row(m['edition'], str(m['revision']), item['lang'],
+                              m['publication_date'], m['published_at'][:10], str(item['pages']),
+                              f'{item["size"] / 1024:,.0f} KB', item['sha256'])
+        Console(highlight=False, width=160).print(table)
+        return 0
+    checked, findings = verify(archive)
+    status = 0
+    if findings:
+        console.print(f'[bold red]the archive has {len(findings)} problem'
+                      f'{"s" if len(findings) != 1 else ""}:[/]')
+        for finding in findings:
+            console.print(f'  {escape(str(finding))}', soft_wrap=True)
+        status = 1
+    else:
+        console.print(f'[green]all {checked} archived files match their manifests[/] '
+                      f'({escape(project.show(archive))})', soft_wrap=True)
+    if args.rebuild:
+        result = rebuild_and_compare(project, args.rebuild, archive, _progress(console))
+        for lang, same in result.same.items():
+            if same:
+                console.print(f'[green]{escape(args.rebuild)} {lang}: the rebuild has exactly '
+                              'the archived bytes[/]')
+            else:
+                console.print(f'[bold red]{escape(args.rebuild)} {lang}: the rebuild differs from '
+                              'the archived PDF[/]')
+                status = 1
+        if result.changed_inputs or result.changed_software:
+            console.print('Inputs that differ from the published revision:')
+            for line in result.changed_inputs + result.changed_software:
+                console.print(f'  {escape(line)}', soft_wrap=True)
+        elif not all(result.same.values()):
+            console.print('No input differs: the difference comes from the machine '
+                          '(report it as a reproducibility bug).')
+    return status
 
 
 if __name__ == '__main__':  # pragma: no cover

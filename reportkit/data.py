@@ -289,3 +289,22 @@ def window(tables: Tables, through_year: int) -> Tables:
                                table.frame[keep].reset_index(drop=True),
                                [line for line, k in zip(table.lines, keep) if k])
     return windowed
+
+
+def windowed_csv(project: Project, table: Table) -> bytes:
+    """The rows of ``table`` as its file holds them (same cells, same header), for
+    embedding the data an edition shows into its archived PDF."""
+    raw = (project.data / table.spec.file).read_bytes()
+    reader = csv.reader(io.StringIO(raw.decode('utf-8-sig'), newline=''))
+    keep = set(table.lines)
+    lines = [reader.line_num for row in reader if any(cell.strip() for cell in row)][1:]
+    if set(lines) <= keep:
+        return raw      # the whole file: embed it byte for byte
+    reader = csv.reader(io.StringIO(raw.decode('utf-8-sig'), newline=''))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow(next(reader))
+    for row in reader:
+        if reader.line_num in keep:
+            writer.writerow(row)
+    return out.getvalue().encode('utf-8')

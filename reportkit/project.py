@@ -38,6 +38,11 @@ class Project:
         return self.root / 'build'
 
     @property
+    def archive(self) -> Path:
+        """Default place of the archive of published editions."""
+        return self.root / 'archive'
+
+    @property
     def dist(self) -> Path:
         """Default place for built PDFs."""
         return self.root / 'dist'

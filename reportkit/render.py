@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import logging
 import mimetypes
 import os
@@ -22,6 +24,19 @@ from .errors import RenderError
 
 PDF_VARIANT = 'pdf/ua-1'
 """Tagged, accessible PDF (PDF/UA-1): structure tree, /Lang, DisplayDocTitle."""
+ARCHIVE_VARIANT = 'pdf/a-3a'
+"""Archived copies: PDF/A-3 level A (tagged, Unicode text) with the source data
+embedded as files (PDF/A-3 allows any embedded file, with its AFRelationship)."""
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A file to embed in the PDF (PDF/A-3 attachment)."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = 'Source'
 
 FONTCONFIG_TEMPLATE = '''<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -88,8 +103,13 @@ def contained_fetcher(allowed: list[Path], refused: list[str]):
 
 
 def render_pdf(html_path: Path, target: Path, *, allowed: list[Path],
-               fonts_dir: Path, scratch: Path) -> Rendered:
-    """Render ``html_path`` to ``target`` (replaced only when the render succeeds)."""
+               fonts_dir: Path, scratch: Path, variant: str = PDF_VARIANT,
+               embedded: list[Embedded] | None = None,
+               created: datetime.datetime | None = None) -> Rendered:
+    """Render ``html_path`` to ``target`` (replaced only when the render succeeds).
+
+    ``embedded`` files are attached with the date ``created`` (for the same bytes on
+    every run)."""
     use_bundled_fonts(fonts_dir, scratch)
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
@@ -103,9 +123,13 @@ def render_pdf(html_path: Path, target: Path, *, allowed: list[Path],
     try:
         html = weasyprint.HTML(filename=str(html_path),
                                url_fetcher=contained_fetcher(allowed, refused))
-        document = html.render(font_config=FontConfiguration(),
-                               pdf_variant=PDF_VARIANT)
-        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+        attachments = [
+            weasyprint.Attachment(file_obj=io.BytesIO(item.data), name=item.name,
+                                  description=item.description, created=created,
+                                  modified=created, relationship=item.relationship)
+            for item in embedded or []]
+        document = html.render(font_config=FontConfiguration(), pdf_variant=variant)
+        data = document.write_pdf(pdf_variant=variant, attachments=attachments or None)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
