@@ -15,6 +15,7 @@ from . import __version__
 from .build import STAGES, BuildRequest, build_many
 from .archive import revisions, verify
 from .editions import new_edition, summaries
+from .distribute import Outbox, distribute, load_settings, smtp_from_option
 from .publish import publish, rebuild_and_compare
 from .errors import ReportError
 from .project import Project
@@ -107,6 +108,41 @@ def _parser() -> argparse.ArgumentParser:
         description='Re-hash every archived file against the manifests. Exit status 0 when '
                     'all match; a changed, missing or unexpected file is named, with exit '
                     'status 1.')
+    d = commands.add_parser(
+        'distribute', parents=[common, archive_option],
+        help='email the published edition to stakeholders',
+        description='Send every stakeholder who wants this edition one email, in their '
+                    'language, with the archived PDF of the latest published revision '
+                    'attached. A ledger remembers what was sent: running it again sends only '
+                    'what is missing. Without --smtp, messages are written as .eml files into '
+                    'an outbox folder. SMTP login: environment variables REPORT_SMTP_USER and '
+                    'REPORT_SMTP_PASSWORD.',
+        epilog='Examples:\n  python make_report.py distribute 2015 --dry-run\n'
+               '  python make_report.py distribute 2015                     (to the outbox)\n'
+               '  python make_report.py distribute 2015 --smtp smtp.example.org:587 --starttls\n'
+               '  python make_report.py distribute 2015 --status',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument('edition', help='the edition to send, e.g. 2015')
+    d.add_argument('--list', type=Path, metavar='FILE', dest='stakeholders',
+                   help='the stakeholder list (default: distribution/stakeholders.csv)')
+    d.add_argument('--ledger', type=Path, metavar='FILE',
+                   help='the delivery ledger (default: distribution/ledger.sqlite)')
+    d.add_argument('--smtp', metavar='HOST:PORT', help='send through this SMTP server')
+    d.add_argument('--starttls', action='store_true', help='use STARTTLS with --smtp')
+    d.add_argument('--outbox', type=Path, metavar='DIR',
+                   help='without --smtp: where the .eml files go '
+                        '(default: distribution/outbox/)')
+    d.add_argument('--sender', metavar='"NAME <ADDRESS>"',
+                   help='the From of the messages (default: distribution/settings.toml)')
+    d.add_argument('--dry-run', action='store_true',
+                   help='list what would be sent to whom, and send nothing')
+    d.add_argument('--status', action='store_true',
+                   help='print the ledger for this edition, and send nothing')
+    d.add_argument('--retries', type=int, default=3, metavar='N',
+                   help='attempts per message on temporary failures (default: 3)')
+    d.add_argument('--retry-delay', type=float, default=2.0, metavar='SECONDS',
+                   help='first wait before a retry; doubles each time (default: 2)')
+
     v.add_argument('--rebuild', metavar='EDITION',
                    help='also rebuild EDITION from the current inputs and say whether the '
                         'bytes equal the archived ones, and which inputs differ')
@@ -131,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(project, args, console)
         if args.command == 'archive':
             return _archive(project, args, console)
+        if args.command == 'distribute':
+            return _distribute(project, args, console)
     except ReportError as error:
         if args.debug:
             console.print_exception()
@@ -306,6 +344,70 @@ def _archive(project: Project, args, console: Console) -> int:
             console.print('No input differs: the difference comes from the machine '
                           '(report it as a reproducibility bug).')
     return status
+
+
+def _distribute(project: Project, args, console: Console) -> int:
+    folder = project.root / 'distribution'
+    ledger_path = (args.ledger or folder / 'ledger.sqlite').resolve()
+    series = None
+    if args.status:
+        from .distribute import latest_revision
+        from .ledger import Ledger
+        series = latest_revision(_archive_dir(project, args), args.edition).series
+        ledger = Ledger(ledger_path)
+        try:
+            rows = ledger.for_edition(series, args.edition)
+        finally:
+            ledger.close()
+        if not rows:
+            console.print(f'nothing has been sent for edition {escape(args.edition)} yet')
+            return 0
+        table = Table(title=f'Deliveries of edition {args.edition} '
+                            f'({project.show(ledger_path)})', title_justify='left')
+        for name in ('Rev.', 'Stakeholder', 'Address', 'Lang', 'Outcome', 'When', 'Detail'):
+            table.add_column(name)
+        for row in rows:
+            colour = {'sent': 'green', 'failed': 'red'}.get(row.outcome, 'yellow')
+            table.add_row(str(row.revision), row.name, row.email, row.language,
+                          f'[{colour}]{row.outcome}[/]', row.updated_at.replace('T', ' '),
+                          escape(row.detail))
+        Console(highlight=False, width=140).print(table)
+        return 0 if all(row.outcome == 'sent' for row in rows) else 1
+    settings = load_settings(project)
+    sender = args.sender or (settings.sender if settings else None)
+    if not sender:
+        raise ReportError('say who sends the messages: --sender "Name <address>", or '
+                          'sender = "..." in distribution/settings.toml')
+    if args.smtp:
+        transport = smtp_from_option(args.smtp, starttls=args.starttls)
+    else:
+        transport = Outbox((args.outbox or folder / 'outbox').resolve())
+    stakeholders = (args.stakeholders or folder / 'stakeholders.csv').resolve()
+    marks = {'sent': '[green]sent[/]', 'skipped': '[dim]already sent[/]',
+             'failed': '[bold red]failed[/]', 'planned': 'would send'}
+
+    def progress(outcome) -> None:
+        person = outcome.stakeholder
+        detail = f' ({escape(outcome.detail)})' if outcome.detail else ''
+        console.print(f'  {marks[outcome.status]} {escape(person.name)} '
+                      f'<{escape(person.email)}> \\[{person.language}]{detail}', soft_wrap=True)
+
+    run = distribute(project, args.edition, archive=_archive_dir(project, args),
+                     stakeholders=stakeholders, ledger_path=ledger_path, transport=transport,
+                     sender=sender, signature=settings.signature if settings else None,
+                     dry_run=args.dry_run, retries=max(1, args.retries),
+                     retry_delay=max(0.0, args.retry_delay), progress=progress)
+    where = 'dry run: nothing was sent' if args.dry_run else f'via {run.transport}'
+    console.print(f'edition {escape(run.edition)} revision {run.revision}: '
+                  f'{run.count("sent")} sent, {run.count("skipped")} already sent, '
+                  f'{run.count("failed")} failed'
+                  + (f', {run.count("planned")} to send' if args.dry_run else '')
+                  + f' ({escape(where)})', soft_wrap=True)
+    if not run.complete:
+        console.print('[bold red]not everything was delivered;[/] run the same command again '
+                      'to retry what failed (nothing is sent twice)')
+        return 1
+    return 0
 
 
 if __name__ == '__main__':  # pragma: no cover

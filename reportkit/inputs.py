@@ -33,7 +33,7 @@ def input_files(project: Project, edition_id: str, languages: list[str]) -> dict
     """Every file that goes into the edition's PDFs in ``languages``, by shown path:
     its configuration and sections, the data, the chart definitions and style, the
     templates, fonts and message catalogues, and the pipeline's own code. (The
-    archive's publications page templates are not inputs of a PDF.)"""
+    publications page and email templates are not inputs of a PDF.)"""
     files: dict[str, Path] = {}
     folder = project.edition_dir(edition_id)
     candidates = [folder / 'edition.toml']
@@ -41,7 +41,8 @@ def input_files(project: Project, edition_id: str, languages: list[str]) -> dict
         candidates += sorted((folder / lang).glob('*.md'))
     for root in (project.data, project.charts, project.templates):
         candidates += sorted(p for p in root.rglob('*') if p.is_file()
-                             and not p.is_relative_to(project.templates / 'archive'))
+                             and not p.is_relative_to(project.templates / 'archive')
+                             and not p.is_relative_to(project.templates / 'email'))
     for path in candidates:
         if path.is_file() and not any(part.startswith('.') for part in path.parts[-3:]):
             files[project.show(path)] = path

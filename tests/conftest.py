@@ -56,3 +56,13 @@ def copy_project(destination: Path) -> Path:
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     return copy_project(tmp_path / 'project')
+
+
+@pytest.fixture(scope='session')
+def published(tmp_path_factory):
+    """A project copy with 2015 published into a fresh archive (no cache to reuse)."""
+    base = tmp_path_factory.mktemp('published')
+    project = copy_project(base / 'project')
+    archive = base / 'archive'
+    assert main(['--project', str(project), 'publish', '2015', '--archive', str(archive)]) == 0
+    return project, archive

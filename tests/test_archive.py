@@ -38,16 +38,6 @@ def snapshot(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob('*')) if p.is_file()}
 
 
-@pytest.fixture(scope='module')
-def published(tmp_path_factory):
-    """A project copy with 2015 published into a fresh archive (no cache to reuse)."""
-    base = tmp_path_factory.mktemp('published')
-    project = copy_project(base / 'project')
-    archive = base / 'archive'
-    assert main(['--project', str(project), 'publish', '2015', '--archive', str(archive)]) == 0
-    return project, archive
-
-
 @pytest.fixture
 def archive_copy(published, tmp_path) -> Path:
     copy = tmp_path / 'archive'
