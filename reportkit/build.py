@@ -1,28 +1,41 @@
-"""The build: run the stages in order for one edition and write its PDFs.
+"""The build: run the stages in order for each document (an edition in one language)
+and write its PDF.
 
 Phase 1 reads and checks everything (edition, data, narrative, charts, document) in
-memory; phase 2 writes. A problem found in phase 1 leaves every output untouched.
+memory for every document of the run; phase 2 renders. A problem found in phase 1
+leaves every output untouched, and PDFs are renamed into place only when all of them
+rendered.
+
+Work already done is not done again: a PDF whose inputs (every file it is made from,
+the software, the PDF variant) are unchanged is taken from ``build/cache/``, and so is a
+chart whose definition, data and style are unchanged. ``use_cache=False`` forces
+everything. With ``jobs`` > 1, documents are checked and rendered in parallel, each in
+its own process.
+
+The stage modules are imported when first needed, so that a build with nothing to do
+never loads pandas, matplotlib or WeasyPrint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import charts as charts_stage
-from . import compose as compose_stage
-from . import data as data_stage
-from . import facts, narrative
-from .errors import ReportError, RenderError, raise_all
-from .i18n import load_messages, missing_messages
-from .load import Edition, load_edition
+from .config import EditionConfig, load_config
+from .errors import ReportError, RenderError, problems_of, raise_all
 from .project import Project
-from .render import PDF_VARIANT, Embedded, Rendered, render_pdf
+from .render import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .document import Composed
+    from .load import Edition
+    from .render import Embedded, Rendered
 
 STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
           'Drawing the charts', 'Composing the document', 'Rendering the PDF']
@@ -56,11 +69,12 @@ class BuildResult:
     seconds: float
     html: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    cached: bool = False
+    """True when the PDF was taken from the cache (its inputs had not changed)."""
 
 
-def output_name(edition: Edition, lang: str) -> str:
+def output_name(config: EditionConfig, lang: str) -> str:
     """Descriptive file name: series, edition, language, revision (and DRAFT)."""
-    config = edition.config
     name = f'{config.series}-{config.id}-{lang}-r{config.revision}'
     return name + ('-DRAFT.pdf' if config.status == 'draft' else '.pdf')
 
@@ -70,12 +84,13 @@ class Prepared:
     """An edition checked and composed in memory, ready to render (phase 1 done)."""
 
     request: BuildRequest
-    edition: Edition
-    composed: dict[str, 'compose_stage.Composed']
+    edition: 'Edition'
+    composed: dict[str, 'Composed']
     timings: dict[str, float]
 
 
-def prepare(project: Project, request: BuildRequest, progress: Progress = quiet) -> Prepared:
+def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
+            chart_cache: Path | None = None) -> Prepared:
     """Phase 1: everything read, checked and composed in memory, per language."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -85,6 +100,16 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
         now = time.perf_counter()
         timings[name] = timings.get(name, 0.0) + now - clock
         clock = now
+
+    # The libraries of stages 1-5 (pandas, Jinja, Babel, markdown-it…); matplotlib is
+    # imported only when a chart has to be drawn, WeasyPrint only when rendering.
+    from . import charts as charts_stage
+    from . import compose as compose_stage
+    from . import data as data_stage
+    from . import facts, narrative
+    from .i18n import load_messages, missing_messages
+    from .load import load_edition
+    lap('libraries')
 
     ed = request.edition
     progress(1, STAGES[0], f'reports/{ed}')
@@ -128,7 +153,8 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
-    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables, lang)
+    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables,
+                                            lang, chart_cache)
              for lang in languages}
     lap('charts')
 
@@ -143,48 +169,248 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet)
     return Prepared(request, edition, composed, timings)
 
 
-def build(project: Project, request: BuildRequest, progress: Progress = quiet) -> list[BuildResult]:
+def build(project: Project, request: BuildRequest, progress: Progress = quiet,
+          **options) -> list[BuildResult]:
     """Build the requested edition; returns one result per language written."""
-    return build_many(project, [request], progress)
+    return build_many(project, [request], progress, **options)
 
 
-def build_many(project: Project, requests: list[BuildRequest],
-               progress: Progress = quiet) -> list[BuildResult]:
-    """Check and compose every requested edition first, then render them all.
+@dataclass
+class _Document:
+    """One PDF of the run: an edition in one language, and where it goes."""
 
-    A problem in any edition stops the run before any PDF is written.
+    request: BuildRequest
+    config: EditionConfig
+    lang: str
+    target: Path
+    key: str | None
+    """Cache key from every input (None: not cacheable, e.g. --html wants the HTML)."""
+
+
+def build_many(project: Project, requests: list[BuildRequest], progress: Progress = quiet,
+               *, use_cache: bool = True, jobs: int = 1) -> list[BuildResult]:
+    """Check and compose every requested document first, then render them all.
+
+    A problem in any document stops the run before any PDF is written; the problems of
+    every document are reported together.
     """
-    prepared = [prepare(project, request, progress) for request in requests]
-    targets = [(p.edition.id, lang, _target(project, p.request, p.edition, lang))
-               for p in prepared for lang in p.composed]
-    seen: dict[Path, str] = {}
-    for edition_id, lang, target in targets:
-        if target in seen:
-            raise ReportError(f'{edition_id} ({lang}) and {seen[target]} would both be '
-                              f'written to {project.show(target)}')
-        seen[target] = f'{edition_id} ({lang})'
-    results = []
-    for item in prepared:
-        results += render(project, item, progress)
-    return results
+    from .cache import PdfCache
 
-
-def render(project: Project, prepared: Prepared, progress: Progress = quiet) -> list[BuildResult]:
-    """Phase 2: write each language's document and render its PDF."""
     started = time.perf_counter()
-    request, edition, timings = prepared.request, prepared.edition, prepared.timings
-    results = []
-    for lang in prepared.composed:
-        progress(6, STAGES[5], f'{edition.id} {lang}')
-        clock = time.perf_counter()
-        target = _target(project, request, edition, lang)
-        rendered, html_copy = render_language(project, prepared, lang, target,
-                                              html=request.html)
-        lap = time.perf_counter() - clock
-        results.append(BuildResult(edition.id, lang, rendered.path, rendered.pages,
-                                   rendered.size, time.perf_counter() - started, html_copy,
-                                   {**timings, 'render': lap}))
-    return results
+    documents = _plan(project, requests, use_cache)
+    cache = PdfCache(project.build / 'cache' / 'pdf')
+    chart_cache = project.build / 'cache' / 'charts' if use_cache else None
+    hits = {id(d): cache.get(d.key) for d in documents if d.key and use_cache}
+    todo = [d for d in documents if hits.get(id(d)) is None]
+    # The biggest documents first, so that parallel workers finish together.
+    todo.sort(key=lambda d: -_weight(project, d))
+
+    rendered: dict[int, tuple[Path, BuildResult]] = {}
+    try:
+        if todo:
+            rendered = _run(project, todo, progress, chart_cache, jobs, cache)
+        results = []
+        for document in documents:
+            hit = hits.get(id(document))
+            if hit is not None:
+                from .render import write_atomically
+                progress(6, STAGES[5], f'{document.config.id} {document.lang}: unchanged, '
+                                       'from the cache')
+                write_atomically(document.target, hit.path.read_bytes())
+                results.append(BuildResult(document.config.id, document.lang, document.target,
+                                           hit.pages, document.target.stat().st_size,
+                                           time.perf_counter() - started, cached=True))
+            else:
+                temp, result = rendered.pop(id(document))
+                os.replace(temp, document.target)
+                results.append(result)
+        return results
+    finally:
+        for temp, _ in rendered.values():
+            Path(temp).unlink(missing_ok=True)
+
+
+def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[_Document]:
+    from .inputs import digests, input_files, key, software
+
+    documents, seen = [], {}
+    versions = software() if use_cache else {}
+    for request in requests:
+        folder = project.edition_dir(request.edition)
+        if not (folder / 'edition.toml').is_file():
+            from .load import load_edition
+            load_edition(project, request.edition)   # raises the user-facing message
+        path = folder / 'edition.toml'
+        config = load_config(path, project.show(path))
+        languages = request.languages or list(config.languages)
+        if request.out and len(languages) > 1:
+            raise ReportError('--out names one file, but the edition has several languages; '
+                              'add --lang, or use --out-dir')
+        for lang in languages:
+            if lang not in config.languages:
+                raise ReportError(f"edition {config.id} is not published in '{lang}' "
+                                  f"(languages: {', '.join(config.languages)})",
+                                  path=project.show(path))
+            target = _target(project, request, config, lang)
+            if target in seen:
+                raise ReportError(f'{config.id} ({lang}) and {seen[target]} would both be '
+                                  f'written to {project.show(target)}')
+            seen[target] = f'{config.id} ({lang})'
+            cache_key = None
+            if use_cache and not request.html:
+                cache_key = key('pdf', PDF_VARIANT, lang, versions,
+                                digests(input_files(project, config.id, [lang])))
+            documents.append(_Document(request, config, lang, target, cache_key))
+    return documents
+
+
+def _weight(project: Project, document: _Document) -> int:
+    folder = project.edition_dir(document.config.id) / document.lang
+    return sum(p.stat().st_size for p in folder.glob('*.md')) + 20_000 * len(
+        document.config.figures)
+
+
+def _run(project: Project, todo: list[_Document], progress: Progress,
+         chart_cache: Path | None, jobs: int, cache) -> dict[int, tuple[Path, BuildResult]]:
+    """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1."""
+    requests = [BuildRequest(d.config.id, [d.lang], d.request.out, d.request.html,
+                             d.request.out_dir) for d in todo]
+    if jobs > 1 and len(todo) == 1:
+        return _run_one_on_two_cores(project, todo[0], requests[0], progress, chart_cache,
+                                     cache)
+    if jobs > 1 and len(todo) > 1:
+        import concurrent.futures as futures
+        import multiprocessing
+
+        # Fork after the heavy libraries are imported: every worker starts warm.
+        import weasyprint  # noqa: F401
+        from . import charts, compose, data, facts, narrative  # noqa: F401
+        context = multiprocessing.get_context('fork')
+        with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
+            running = {pool.submit(_prepare_quietly, project, request, chart_cache): document
+                       for request, document in zip(requests, todo)}
+            checked = {}
+            for done in futures.as_completed(running):
+                document = running[done]
+                checked[id(document)] = done.result()
+                failed = isinstance(checked[id(document)], ReportError)
+                progress(5, 'Checked and composed' if not failed else 'Problems found',
+                         f'{document.config.id} {document.lang}')
+            prepared_all = _gather([checked[id(d)] for d in todo], todo)
+            running = {pool.submit(_render_quietly, project, prepared, document.target): document
+                       for prepared, document in zip(prepared_all, todo)}
+            finished = {}
+            for done in futures.as_completed(running):
+                document = running[done]
+                finished[id(document)] = done.result()
+                progress(6, 'Rendered', f'{document.config.id} {document.lang}')
+            outputs = [finished[id(d)] for d in todo]
+    else:
+        prepared_all = _gather(map(_prepare_quietly, [project] * len(todo), requests,
+                                   [chart_cache] * len(todo), [progress] * len(todo)), todo)
+        outputs = []
+        for prepared, document in zip(prepared_all, todo):
+            progress(6, STAGES[5], f'{document.config.id} {document.lang}')
+            outputs.append(_render_quietly(project, prepared, document.target))
+    errors = [problem for output in outputs if isinstance(output, ReportError)
+              for problem in problems_of(output)]
+    done = {}
+    for document, output in zip(todo, outputs):
+        if not isinstance(output, ReportError):
+            done[id(document)] = output
+    if errors:
+        for temp, _ in done.values():
+            Path(temp).unlink(missing_ok=True)
+        raise_all(errors, 'no PDF was written')
+    for document in todo:
+        temp, result = done[id(document)]
+        if document.key:
+            cache.put(document.key, Path(temp), result.pages)
+    return done
+
+
+def _run_one_on_two_cores(project: Project, document: _Document, request: BuildRequest,
+                          progress: Progress, chart_cache: Path | None, cache):
+    """One document, two cores: a second process checks the inputs, writes out the
+    narrative and draws the charts (loading pandas, Jinja, Babel, matplotlib) while this
+    one loads WeasyPrint; then this one renders."""
+    import concurrent.futures as futures
+    import multiprocessing
+
+    from .render import use_bundled_fonts
+
+    progress(1, 'Checking and composing in a second process',
+             f'{document.config.id} {document.lang}')
+    with futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('fork')) as pool:
+        checking = pool.submit(_prepare_quietly, project, request, chart_cache)
+        use_bundled_fonts(project.templates / 'fonts', project.build)
+        import weasyprint  # noqa: F401
+        from weasyprint.text.fonts import FontConfiguration  # noqa: F401
+        prepared = _gather([checking.result()], [document])[0]
+    progress(6, STAGES[5], f'{document.config.id} {document.lang}')
+    output = _render_quietly(project, prepared, document.target)
+    if isinstance(output, ReportError):
+        raise output
+    temp, result = output
+    if document.key:
+        cache.put(document.key, Path(temp), result.pages)
+    return {id(document): output}
+
+
+def _gather(results, todo: list[_Document]) -> list[Prepared]:
+    """Every document's phase 1, or every problem of every document at once."""
+    prepared, problems = [], []
+    for result in results:
+        if isinstance(result, ReportError):
+            problems.extend(problems_of(result))
+        else:
+            prepared.append(result)
+    if problems:
+        editions = sorted({d.config.id for d in todo})
+        which = (f'edition {editions[0]}' if len(editions) == 1
+                 else f"editions {', '.join(editions)}")
+        raise_all(_unique(problems), f'{which}: inputs have problems; nothing was written')
+    return prepared
+
+
+def _unique(problems: list[ReportError]) -> list[ReportError]:
+    """The same problem found by two documents (e.g. a data file) is listed once."""
+    seen, unique = set(), []
+    for problem in problems:
+        if str(problem) not in seen:
+            seen.add(str(problem))
+            unique.append(problem)
+    return unique
+
+
+def _prepare_quietly(project: Project, request: BuildRequest, chart_cache: Path | None,
+                     progress: Progress = quiet):
+    try:
+        return prepare(project, request, progress, chart_cache)
+    except ReportError as error:
+        return error
+
+
+def _render_quietly(project: Project, prepared: Prepared, target: Path):
+    """Render one document to a hidden file beside its target; (temp path, result)."""
+    started = time.perf_counter()
+    lang = next(iter(prepared.composed))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
+                                    dir=target.parent)
+    os.close(handle)
+    try:
+        rendered, html_copy = render_language(project, prepared, lang, Path(temp),
+                                              html=prepared.request.html)
+    except ReportError as error:
+        Path(temp).unlink(missing_ok=True)
+        return error
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    timings = {**prepared.timings, **rendered.timings}
+    return temp, BuildResult(prepared.edition.id, lang, target, rendered.pages, rendered.size,
+                             time.perf_counter() - started, html_copy, timings)
 
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path, *,
@@ -193,6 +419,8 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
     """Write one language's composed document to a private folder and render it to
     ``target``. Each render has its own folder, so builds running at once never share
     one."""
+    from .render import render_pdf
+
     project.build.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f'{prepared.edition.id}-{lang}-',
                                     dir=project.build))
@@ -213,11 +441,11 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
     return rendered, html_copy
 
 
-def _target(project: Project, request: BuildRequest, edition: Edition, lang: str) -> Path:
+def _target(project: Project, request: BuildRequest, config: EditionConfig, lang: str) -> Path:
     if request.out:
         return request.out.resolve()
     folder = request.out_dir or project.dist
-    return (folder / output_name(edition, lang)).resolve()
+    return (folder / output_name(config, lang)).resolve()
 
 
 def _copy_html(staging: Path, html: Path) -> Path:

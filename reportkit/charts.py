@@ -7,27 +7,36 @@ line, alt text and the data table that the annex prints.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import io
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-import matplotlib
+from pydantic import BaseModel, ConfigDict, Field
 
-matplotlib.use('svg')  # NOTE: before pyplot is imported; no display on servers.
+from .data import Table, Tables
+from .declarations import load_declarations
+from .errors import ChartError, raise_all
+from .numbers import decimal, month_year
+from .project import Project
+from .typography import for_language
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+CODE = [Path(__file__).resolve().parent / name
+        for name in ('charts.py', 'numbers.py', 'typography.py')]
+"""The code that decides how a chart looks: part of each chart's cache key."""
 
-from .data import Table, Tables  # noqa: E402
-from .declarations import load_declarations  # noqa: E402
-from .errors import ChartError, raise_all  # noqa: E402
-from .numbers import decimal, month_year  # noqa: E402
-from .project import Project  # noqa: E402
-from .typography import for_language  # noqa: E402
+
+def _pyplot():
+    """matplotlib, imported only when a chart has to be drawn (it takes half a second)."""
+    import matplotlib
+    matplotlib.use('svg')  # NOTE: before pyplot is imported; no display on servers.
+    import matplotlib.pyplot as plt
+    return matplotlib, plt
 
 
 class ChartSpec(BaseModel):
@@ -133,9 +142,10 @@ def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
 _STYLE_READY = False
 
 
-def _use_house_style(project: Project) -> None:
+def _use_house_style(project: Project, plt) -> None:
     global _STYLE_READY
     if not _STYLE_READY:
+        from matplotlib import font_manager
         for font in sorted((project.templates / 'fonts').glob('*.ttf')):
             font_manager.fontManager.addfont(str(font))
         _STYLE_READY = True
@@ -164,7 +174,9 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
         labels = [lookup[x] for x in xs]
     fmt = lambda v: decimal(v, lang, spec.digits)  # noqa: E731
 
-    _use_house_style(project)
+    _, plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    _use_house_style(project, plt)
     fig, ax = plt.subplots()
     try:
         # Ticks at whole numbers print without decimals; others with one.
@@ -268,11 +280,71 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
 
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
-                tables: Tables, lang: str) -> dict[str, Chart]:
-    """Draw every wanted figure for ``lang``; definitions are checked first."""
+                tables: Tables, lang: str, cache: Path | None = None) -> dict[str, Chart]:
+    """Draw every wanted figure for ``lang``; definitions are checked first.
+
+    With a ``cache`` folder, a figure is drawn again only when its definition, its data,
+    the house style, the fonts, the drawing code or matplotlib changed."""
     shown = project.show(project.charts / 'charts.toml')
     check_charts(specs, wanted, tables, [lang], shown)
-    return {chart_id: draw_chart(project, chart_id, specs[chart_id],
-                                 tables[specs[chart_id].dataset], lang, shown,
-                                 tables.get(specs[chart_id].names or ''))
-            for chart_id in wanted}
+    drawn = {}
+    for chart_id in wanted:
+        spec = specs[chart_id]
+        names = tables.get(spec.names or '')
+        key = chart_key(project, chart_id, spec, tables[spec.dataset], names, lang)
+        chart = _cached(cache, key) if cache is not None else None
+        if chart is None:
+            chart = draw_chart(project, chart_id, spec, tables[spec.dataset], lang, shown,
+                               names)
+            if cache is not None:
+                _store(cache, key, chart)
+        drawn[chart_id] = chart
+    return drawn
+
+
+def all_cached(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
+               tables: Tables, lang: str, cache: Path | None) -> bool:
+    """True when every wanted chart of ``lang`` can be taken from ``cache``."""
+    if cache is None:
+        return False
+    return all((cache / (chart_key(project, chart_id, specs[chart_id],
+                                   tables[specs[chart_id].dataset],
+                                   tables.get(specs[chart_id].names or ''), lang)
+                         + '.json')).is_file() for chart_id in wanted)
+
+
+def chart_key(project: Project, chart_id: str, spec: ChartSpec, table: Table,
+              names: Table | None, lang: str) -> str:
+    from importlib.metadata import version
+    digest = hashlib.sha256()
+    for part in (chart_id, lang, spec.model_dump_json(), version('matplotlib'),
+                 table.frame.to_json(orient='split', date_format='iso'),
+                 names.frame.to_json(orient='split') if names is not None else ''):
+        digest.update(part.encode() + b'\0')
+    files = [project.charts / 'house.mplstyle', *CODE,
+             *sorted((project.templates / 'fonts').glob('*.ttf'))]
+    for path in files:
+        digest.update(path.read_bytes() + b'\0')
+    return digest.hexdigest()
+
+
+def _cached(cache: Path, key: str) -> Chart | None:
+    try:
+        data = json.loads((cache / f'{key}.json').read_text(encoding='utf-8'))
+        data['svg'] = data['svg'].encode('utf-8')
+        data['rows'] = [tuple(row) for row in data['rows']]
+        return Chart(**data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _store(cache: Path, key: str, chart: Chart) -> None:
+    import os
+    import tempfile
+    cache.mkdir(parents=True, exist_ok=True)
+    data = dataclasses.asdict(chart)
+    data['svg'] = chart.svg.decode('utf-8')
+    handle, temp = tempfile.mkstemp(dir=cache, prefix='.', suffix='.json')
+    with os.fdopen(handle, 'w', encoding='utf-8') as stream:
+        json.dump(data, stream, ensure_ascii=False)
+    os.replace(temp, cache / f'{key}.json')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,10 +14,6 @@ from rich.table import Table
 
 from . import __version__
 from .build import STAGES, BuildRequest, build_many
-from .archive import revisions, verify
-from .editions import new_edition, summaries
-from .distribute import Outbox, distribute, load_settings, smtp_from_option
-from .publish import publish, rebuild_and_compare
 from .errors import ReportError
 from .project import Project
 
@@ -65,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--html', type=Path, metavar='FILE',
                    help='also write the composed HTML to FILE, with its assets beside it '
                         '(one edition, one language)')
+    b.add_argument('--no-cache', action='store_true',
+                   help='check, draw and render everything again, even what has not changed')
+    b.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1, metavar='N',
+                   help='documents built at once, each in its own process '
+                        '(default: the number of cores, here %(default)s)')
 
     commands.add_parser(
         'list', parents=[common], help='list the editions with their languages, revision '
@@ -210,10 +212,13 @@ def _build(project: Project, args, console: Console) -> int:
 
     requests = [BuildRequest(edition, args.languages, args.out, args.html, args.out_dir)
                 for edition in editions]
-    results = build_many(project, requests, progress)
+    results = build_many(project, requests, progress, use_cache=not args.no_cache,
+                         jobs=max(1, args.jobs))
     for result in results:
+        how = ', unchanged' if result.cached else ''
         console.print(f'[green]wrote[/] {escape(project.show(result.pdf))} '
-                      f'({result.pages} pages, {result.size / 1024:,.0f} KB)', soft_wrap=True)
+                      f'({result.pages} pages, {result.size / 1024:,.0f} KB{how})',
+                      soft_wrap=True)
         if result.html:
             console.print(f'[green]wrote[/] {escape(project.show(result.html))} '
                           '(HTML and assets)', soft_wrap=True)
@@ -223,6 +228,7 @@ def _build(project: Project, args, console: Console) -> int:
 
 
 def _list(project: Project, console: Console) -> int:
+    from .editions import summaries
     out = Console(highlight=False)
     editions = summaries(project)
     if not editions:
@@ -251,6 +257,7 @@ def _list(project: Project, console: Console) -> int:
 
 
 def _new_edition(project: Project, args, console: Console) -> int:
+    from .editions import new_edition
     created = new_edition(project, args.edition, args.source)
     shown = project.show(created.folder)
     console.print(f'[green]created[/] {escape(shown)}/ from edition {escape(args.source)}: '
@@ -281,6 +288,7 @@ def _archive_dir(project: Project, args) -> Path:
 
 
 def _publish(project: Project, args, console: Console) -> int:
+    from .publish import publish
     archive = _archive_dir(project, args)
     published = publish(project, args.edition, archive, _progress(console))
     m = published.manifest
@@ -296,6 +304,8 @@ def _publish(project: Project, args, console: Console) -> int:
 
 
 def _archive(project: Project, args, console: Console) -> int:
+    from .archive import revisions, verify
+    from .publish import rebuild_and_compare
     archive = _archive_dir(project, args)
     if args.action == 'list':
         found = revisions(archive) if archive.is_dir() else []
@@ -347,6 +357,7 @@ def _archive(project: Project, args, console: Console) -> int:
 
 
 def _distribute(project: Project, args, console: Console) -> int:
+    from .distribute import Outbox, distribute, load_settings, smtp_from_option
     folder = project.root / 'distribution'
     ledger_path = (args.ledger or folder / 'ledger.sqlite').resolve()
     series = None

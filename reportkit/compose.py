@@ -8,13 +8,13 @@ and every figure the edition lists must be placed exactly once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from .charts import Chart
+from .document import Composed
 from .data import Tables
 from .errors import ContentError, DataError, ReportError, raise_all
 from .i18n import Messages
@@ -42,32 +42,6 @@ AREA_NAMES = {
 }
 STATUS_NAMES = {'completed': N_('Completed'), 'in progress': N_('In progress'),
                 'ongoing': N_('Ongoing')}
-
-
-@dataclass
-class Composed:
-    """The document for one language, ready to render."""
-
-    lang: str
-    html: str
-    assets: dict[str, bytes | Path] = field(default_factory=dict)
-    """Relative file name -> content (bytes) or the project file to copy."""
-    title: str = ''
-    figures: list[dict] = field(default_factory=list)
-    chapters: list[dict] = field(default_factory=list)
-    messages: set[str] = field(default_factory=set)
-    """The catalogue messages the document used."""
-
-    def write(self, folder: Path, name: str = 'index.html') -> Path:
-        """Write the HTML and its assets into ``folder``; returns the HTML path."""
-        folder.mkdir(parents=True, exist_ok=True)
-        for relative, content in sorted(self.assets.items()):
-            target = folder / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content.read_bytes() if isinstance(content, Path) else content)
-        html_path = folder / name
-        html_path.write_text(self.html, encoding='utf-8')
-        return html_path
 
 
 def template_env(project: Project, messages: Messages) -> jinja2.Environment:

@@ -18,6 +18,10 @@ class ReportError(Exception):
         self.line = line
         super().__init__(self.__str__())
 
+    def __reduce__(self):
+        # Errors travel back from worker processes (build -j): keep them picklable.
+        return _rebuild, (type(self), self.message, self.path, self.line)
+
     def __str__(self) -> str:
         if self.path is None:
             return self.message
@@ -53,11 +57,18 @@ class ProblemList(ReportError):
         self.summary = summary
         super().__init__(summary)
 
+    def __reduce__(self):
+        return ProblemList, (self.problems, self.summary)
+
     def __str__(self) -> str:
         lines = [f'{self.summary} ({len(self.problems)} problem'
                  f'{"s" if len(self.problems) != 1 else ""}):']
         lines += [f'  {problem}' for problem in self.problems]
         return '\n'.join(lines)
+
+
+def _rebuild(cls, message, path, line):
+    return cls(message, path=path, line=line)
 
 
 def problems_of(error: ReportError) -> list[ReportError]:

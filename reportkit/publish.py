@@ -18,7 +18,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import data as data_stage
 from .archive import (LOCK_WAIT_SECONDS, MANIFEST, MANIFEST_FORMAT, fsync_dir, locked,
                       remove_unfinished, revision_folder, write_index)
 from .build import BuildRequest, Progress, output_name, prepare, quiet, render_language
@@ -65,7 +64,7 @@ def publish(project: Project, edition_id: str, archive: Path, progress: Progress
         files = input_files(project, edition_id, languages)
         inputs = digests(files)
         versions = software()
-        cache = PdfCache(project.build / 'cache')
+        cache = PdfCache(project.build / 'cache' / 'archive')
         keys = {lang: key('archive', ARCHIVE_VARIANT, lang, inputs, versions)
                 for lang in languages}
 
@@ -95,7 +94,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
     prepared = prepare(project, BuildRequest(config.id, missing), progress) if missing else None
     embedded = _source_data(project, config.data_through) if missing else []
     for lang in languages:
-        name = output_name(edition, lang)
+        name = output_name(config, lang)
         target = staging / name
         hit = cache.get(keys[lang]) if cache is not None else None
         if hit is not None:
@@ -121,6 +120,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
 
 def _source_data(project: Project, cutoff: int) -> list[Embedded]:
     """The data files as the edition sees them, to embed in each archived PDF."""
+    from . import data as data_stage
     tables = data_stage.window(data_stage.load_tables(project), cutoff)
     embedded = []
     for name, table in tables.items():

@@ -28,7 +28,8 @@ def built_2015_en(tmp_path_factory):
     folder = tmp_path_factory.mktemp('built-2015-en')
     pdf = folder / 'report.pdf'
     html = folder / 'html' / 'report.html'
-    status = main(['build', '2015', '--lang', 'en', '--out', str(pdf), '--html', str(html)])
+    status = main(['build', '2015', '--lang', 'en', '--out', str(pdf), '--html', str(html),
+                   '--no-cache'])
     assert status == 0
     return pdf, html
 
@@ -37,7 +38,7 @@ def built_2015_en(tmp_path_factory):
 def all_built(tmp_path_factory) -> dict[tuple[str, str], Path]:
     """Every edition in every language, built once by ``build --all --out-dir``."""
     folder = tmp_path_factory.mktemp('all-editions')
-    assert main(['build', '--all', '--out-dir', str(folder)]) == 0
+    assert main(['build', '--all', '--out-dir', str(folder), '--no-cache', '-j', '2']) == 0
     built = {}
     for pdf in sorted(folder.glob('*.pdf')):
         # beyond-the-border-2015-fr-r1.pdf

@@ -77,7 +77,7 @@ def test_same_inputs_same_bytes_even_without_system_fonts(built_2015_en, tmp_pat
            'XDG_DATA_HOME': str(tmp_path), 'HOME': str(tmp_path)}
     env.pop('FONTCONFIG_FILE', None)
     subprocess.run([sys.executable, str(ROOT / 'make_report.py'), 'build', '2015',
-                    '--lang', 'en', '--out', str(out)], check=True, env=env,
+                    '--lang', 'en', '--out', str(out), '--no-cache'], check=True, env=env,
                    capture_output=True)
     first = hashlib.sha256(built_2015_en[0].read_bytes()).hexdigest()
     assert hashlib.sha256(out.read_bytes()).hexdigest() == first
