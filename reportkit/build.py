@@ -107,7 +107,8 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     from . import compose as compose_stage
     from . import data as data_stage
     from . import facts, narrative
-    from .i18n import load_messages, missing_messages
+    from .i18n import catalogue_path, load_messages, missing_messages
+    from .access import check_document
     from .load import load_edition
     lap('libraries')
 
@@ -128,17 +129,25 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     tables = data_stage.window(all_tables, edition.config.data_through)
     specs = charts_stage.load_chart_specs(project)
     unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
+    chart_file = project.charts / 'charts.toml'
     problems += charts_stage.chart_problems(
-        specs, edition.config.figures, tables, languages,
-        project.show(project.charts / 'charts.toml'), unreadable)
+        specs, edition.config.figures, tables, languages, project.show(chart_file),
+        unreadable, chart_file.read_text(encoding='utf-8'))
     for lang in languages:
         problems += missing_messages(project, lang)
-    raise_all(problems, f'edition {ed}: inputs are missing or wrong')
+    # Problems with the sections or the data stop here; problems with the charts' or the
+    # templates' words are reported together with those of the narrative, which does not
+    # depend on them.
+    catalogues = {project.show(catalogue_path(project, lang)) for lang in languages}
+    deferred = [p for p in problems
+                if p.path == project.show(chart_file) or p.path in catalogues]
+    if unreadable or len(deferred) < len(problems):
+        raise_all(problems, f'edition {ed}: inputs are missing or wrong')
     lap('data')
 
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
-    problems = []
+    problems = deferred
     for lang in languages:
         context = facts.narrative_context(tables, edition.config.year,
                                           edition.config.data_through, lang, all_tables)
@@ -149,7 +158,7 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
                 fragments[lang].append(narrative.convert(section, text, project))
             except ReportError as error:
                 problems.append(error)
-    raise_all(problems, f'edition {edition.id}: the narrative has problems')
+    raise_all(problems, f'edition {edition.id}: inputs are missing or wrong')
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
@@ -160,11 +169,15 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
 
     progress(5, STAGES[4], f"{ed}: {', '.join(languages)}")
     composed = {}
+    problems = []
     for lang in languages:
         messages = load_messages(project, lang)
         composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
                                                drawn[lang], tables, messages)
         messages.check()
+        problems += check_document(composed[lang].html,
+                                   f'edition {ed} ({lang}), composed document')
+    raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
     return Prepared(request, edition, composed, timings)
 
@@ -216,13 +229,22 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
                 from .render import write_atomically
                 progress(6, STAGES[5], f'{document.config.id} {document.lang}: unchanged, '
                                        'from the cache')
-                write_atomically(document.target, hit.path.read_bytes())
+                try:
+                    write_atomically(document.target, hit.path.read_bytes())
+                except OSError as error:
+                    raise RenderError(f'cannot write {document.target}: '
+                                      f'{error.strerror or error}') from None
                 results.append(BuildResult(document.config.id, document.lang, document.target,
                                            hit.pages, document.target.stat().st_size,
                                            time.perf_counter() - started, cached=True))
             else:
                 temp, result = rendered.pop(id(document))
-                os.replace(temp, document.target)
+                try:
+                    os.replace(temp, document.target)
+                except OSError as error:
+                    Path(temp).unlink(missing_ok=True)
+                    raise RenderError(f'cannot write {document.target}: '
+                                      f'{error.strerror or error}') from None
                 results.append(result)
         return results
     finally:
@@ -395,10 +417,13 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path):
     """Render one document to a hidden file beside its target; (temp path, result)."""
     started = time.perf_counter()
     lang = next(iter(prepared.composed))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
-                                    dir=target.parent)
-    os.close(handle)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
+                                        dir=target.parent)
+        os.close(handle)
+    except OSError as error:
+        return RenderError(f'cannot write to {target.parent}: {error.strerror or error}')
     try:
         rendered, html_copy = render_language(project, prepared, lang, Path(temp),
                                               html=prepared.request.html)
@@ -413,7 +438,7 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path):
                              time.perf_counter() - started, html_copy, timings)
 
 
-def render_language(project: Project, prepared: Prepared, lang: str, target: Path, *,
+def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
                     variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
                     html: Path | None = None) -> tuple[Rendered, Path | None]:
     """Write one language's composed document to a private folder and render it to
@@ -460,3 +485,33 @@ def _copy_html(staging: Path, html: Path) -> Path:
             shutil.copyfile(item, target)
     shutil.copyfile(staging / 'index.html', html)
     return html
+
+
+@dataclass
+class Checked:
+    edition: str
+    lang: str
+    pages: int
+
+
+def check(project: Project, requests: list[BuildRequest], progress: Progress = quiet
+          ) -> list[Checked]:
+    """Every gate, without writing a PDF: inputs, narrative, charts, the composed document,
+    and the PDF rendered in memory. Raises with every problem of every document."""
+    checked, problems = [], []
+    for request in requests:
+        try:
+            prepared = prepare(project, request, progress)
+        except ReportError as error:
+            problems += problems_of(error)
+            continue
+        for lang in prepared.composed:
+            progress(6, 'Rendering in memory to check the PDF', f'{request.edition} {lang}')
+            try:
+                rendered, _ = render_language(project, prepared, lang, None)
+            except ReportError as error:
+                problems += problems_of(error)
+                continue
+            checked.append(Checked(request.edition, lang, rendered.pages))
+    raise_all(_unique(problems), 'the check found problems; fix them before building')
+    return checked

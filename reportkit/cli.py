@@ -68,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
                    help='documents built at once, each in its own process '
                         '(default: the number of cores, here %(default)s)')
 
+    c = commands.add_parser(
+        'check', parents=[common], help='run every check without writing a PDF',
+        description='Check editions without writing anything: the configuration, every '
+                    'section, the data, the charts, the translations, the accessibility of '
+                    'the composed document, and the PDF rendered in memory (tagged, '
+                    'language, title, fonts, bookmarks). Every problem is listed.',
+        epilog='Example: python make_report.py check 2015')
+    c.add_argument('editions', nargs='*', metavar='EDITION', help='edition(s) to check')
+    c.add_argument('--all', action='store_true', help='check every edition in reports/')
+    c.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
+                   help='language to check (default: every language the edition lists)')
+
     commands.add_parser(
         'list', parents=[common], help='list the editions with their languages, revision '
         'and status',
@@ -163,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build(project, args, console)
         if args.command == 'list':
             return _list(project, console)
+        if args.command == 'check':
+            return _check(project, args, console)
         if args.command == 'new-edition':
             return _new_edition(project, args, console)
         if args.command == 'publish':
@@ -224,6 +238,22 @@ def _build(project: Project, args, console: Console) -> int:
                           '(HTML and assets)', soft_wrap=True)
     console.print(f'{len(results)} PDF{"s" if len(results) != 1 else ""} '
                   f'in {time.perf_counter() - started:.1f} s')
+    return 0
+
+
+def _check(project: Project, args, console: Console) -> int:
+    from .build import check
+    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
+    if not editions:
+        raise ReportError('name the edition to check, e.g. check 2015, or use --all '
+                          f"(editions: {', '.join(project.editions()) or 'none'})")
+    started = time.perf_counter()
+    results = check(project, [BuildRequest(edition, args.languages) for edition in editions],
+                    _progress(console))
+    for result in results:
+        console.print(f'[green]ok[/] {result.edition} {result.lang} ({result.pages} pages)')
+    console.print(f'every check passed; nothing was written '
+                  f'({time.perf_counter() - started:.1f} s)')
     return 0
 
 

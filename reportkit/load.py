@@ -12,6 +12,9 @@ from .errors import ContentError, ReportError, raise_all
 from .project import Project
 
 FRONT_MATTER_KEYS = {'title', 'short_title'}
+MAX_SECTION_BYTES = 1_000_000
+"""A section is a chapter of a few pages (the longest is about 12 KB); a file of more than
+1 MB is refused before it is read, rather than laid out for minutes."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ def _read_section(project: Project, section_id: str, lang: str, path: Path) -> S
     if not path.is_file():
         raise ContentError(f"section '{section_id}' is listed in edition.toml "
                            'but its file is missing', path=shown)
+    size = path.stat().st_size
+    if size > MAX_SECTION_BYTES:
+        raise ContentError(f'the file is {size / 1_000_000:.1f} MB; a section may be at most '
+                           f'{MAX_SECTION_BYTES // 1_000_000} MB (split it into sections, or '
+                           'move tables of data to data/)', path=shown)
     try:
         text = path.read_text(encoding='utf-8')
     except UnicodeDecodeError as error:

@@ -69,7 +69,8 @@ class _Undefined(jinja2.StrictUndefined):
     @property
     def _undefined_message(self) -> str:
         missing = getattr(self._undefined_obj, '_missing', None)
-        if callable(missing) and self._undefined_name is not None:
+        if callable(missing) and self._undefined_name is not None and \
+                self._undefined_hint is None:
             return missing(self._undefined_name)
         return super()._undefined_message
 
@@ -121,6 +122,10 @@ def _directive_rule(state: StateBlock, start: int, end: int, silent: bool) -> bo
 
 def _markdown() -> MarkdownIt:
     md = MarkdownIt('commonmark', {'html': True, 'linkify': False, 'typographer': False})
+    # Parse every link and image, whatever its address, so that our own checks can refuse
+    # file:, javascript: and the like with a message (markdown-it would silently leave
+    # them as text).
+    md.validateLink = lambda url: True
     md.use(footnote_plugin, inline=False).enable('table')
     # [words in the other language]{lang=en}: the only attribute a writer may set.
     md.use(attrs_plugin, spans=True, allowed=['lang'])
@@ -188,8 +193,12 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
 
     last_map = None
     level = 1
+    in_head = False
+    heading_open = False
     for token in body:
         last_map = token.map or last_map
+        if token.type in ('heading_open', 'heading_close'):
+            heading_open = token.type == 'heading_open'
         if token.type in ('html_block', 'html_inline'):
             fail('raw HTML is not allowed in the narrative; write Markdown instead '
                  f'(found {token.content.strip()[:40]!r})', last_map)
@@ -205,6 +214,15 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
         elif token.type == 'directive':
             fragment.placements.append(Placement(token.meta['kind'], token.meta['id'],
                                                  offset + token.map[0]))
+        elif token.type == 'thead_open':
+            in_head = True
+        elif token.type == 'thead_close':
+            in_head = False
+        elif token.type == 'inline' and heading_open and not token.content.strip():
+            fail('a heading without text', last_map)
+        elif token.type == 'inline' and in_head and not token.content.strip():
+            fail('a table column has no heading: give every column of the first row a '
+                 'heading (screen readers announce it with each cell)', last_map)
         for child in token.children or []:
             if child.type == 'html_inline':
                 fail('raw HTML is not allowed in the narrative; write Markdown instead '
@@ -214,6 +232,13 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
                 if not (href.startswith('#') or href.startswith('mailto:')):
                     fail(f"link to '{href}' is not allowed: links may only point inside "
                          "the report (#id) or be mailto: addresses", last_map)
+                children = token.children or []
+                start = children.index(child)
+                end = next(i for i in range(start, len(children))
+                           if children[i].type == 'link_close')
+                if not ''.join(c.content for c in children[start + 1:end]).strip():
+                    fail(f"the link to '{href}' has no text: write [what it leads to]({href})",
+                         last_map)
             elif child.type == 'image':
                 _check_image(child, section, project, fragment, fail, last_map)
     raise_all(problems, f'{section.shown}: the section cannot be converted')
@@ -285,6 +310,11 @@ def _check_image(token, section: Section, project: Project, fragment: Fragment,
         return
     if not alt.strip():
         fail(f"image '{src}' has no alt text: write ![what the image shows]({src})", where)
+        return
+    if alt.strip().lower() in {src.lower(), path.name.lower(), path.stem.lower(), 'image',
+                               'picture', 'photo', 'figure', 'chart', 'map'}:
+        fail(f"image '{src}': the alt text {alt.strip()!r} does not say what the image "
+             'shows', where)
         return
     asset = f'img/{project.show(path).replace("/", "_")}'
     token.meta['asset'] = asset

@@ -106,11 +106,12 @@ def contained_fetcher(allowed: list[Path], refused: list[str]):
     return ContainedFetcher()
 
 
-def render_pdf(html_path: Path, target: Path, *, allowed: list[Path],
+def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
                fonts_dir: Path, scratch: Path, variant: str = PDF_VARIANT,
                embedded: list[Embedded] | None = None,
                created: datetime.datetime | None = None) -> Rendered:
-    """Render ``html_path`` to ``target`` (replaced only when the render succeeds).
+    """Render ``html_path`` to ``target`` (replaced only when the render succeeds and
+    the PDF passes the accessibility gate; ``target`` None: check only, write nothing).
 
     ``embedded`` files are attached with the date ``created`` (for the same bytes on
     every run)."""
@@ -153,7 +154,15 @@ def render_pdf(html_path: Path, target: Path, *, allowed: list[Path],
         raise RenderError(f'WeasyPrint reported {len(problems)} problem'
                           f'{"s" if len(problems) != 1 else ""}; no PDF was written:\n'
                           f'{listing}')
-    write_atomically(target, data)
+    from .access import check_pdf
+    shown = target.name if target is not None else html_path.parent.name
+    failed = check_pdf(data, shown, display_title=variant == PDF_VARIANT)
+    if failed:
+        listing = '\n'.join(f'  {problem.message}' for problem in failed)
+        raise RenderError(f'the PDF fails the accessibility check; it was not written:\n'
+                          f'{listing}')
+    if target is not None:
+        write_atomically(target, data)
     return Rendered(target, len(document.pages), len(data),
                     {'weasyprint': loading, 'layout': layout,
                      'write': time.perf_counter() - clock - layout})

@@ -24,7 +24,7 @@ from reportkit.project import Project
 
 from .conftest import ROOT
 from .pdfcheck import flat, page_texts, plain
-from .test_errors import replace
+from .test_errors import line_of, replace
 
 PROJECT = Project.at(ROOT)
 YEAR = re.compile(r'(?<![\d,.\-/])(19\d\d|20\d\d)(?![\d,])')
@@ -194,6 +194,8 @@ def test_every_missing_translation_is_listed_at_once(project_copy, tmp_path, cap
     replace(project_copy / 'templates/locale/fr/LC_MESSAGES/messages.po',
             'msgstr "Table des matières"', 'msgstr ""')
     replace(project_copy / 'data/initiatives.csv', 'Expansion du programme NEXUS', '')
+    truck_title = line_of(project_copy / 'charts/charts.toml',
+                          'title.en = "Truck crossings into Canada')
     status = main(['--project', str(project_copy), 'build', '2015',
                    '--out-dir', str(tmp_path / 'out')])
     err = capsys.readouterr().err
@@ -202,7 +204,8 @@ def test_every_missing_translation_is_listed_at_once(project_copy, tmp_path, cap
             "  reports/2015/fr/threats.md: section 'threats' is listed in edition.toml but its "
             'file is missing\n'
             "  data/initiatives.csv:6: column 'title_fr': empty: the translation is missing\n"
-            "  charts/charts.toml: [truck-crossings] 'title.fr': missing translation\n"
+            f"  charts/charts.toml:{truck_title}: [truck-crossings] 'title.fr': missing "
+            'translation\n'
             '  templates/locale/fr/LC_MESSAGES/messages.po: message "Contents" (used in '
             'templates/report.html.j2:') in err
     assert not (tmp_path / 'out').exists()

@@ -22,9 +22,17 @@ def append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding='utf-8') + text, encoding='utf-8')
 
 
+def line_count(path: Path, rows: int) -> int:
+    """The line of the first row past ``rows`` data rows (header on line 1)."""
+    return rows + 2
+
+
 def line_of(path: Path, needle: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
+
+PIE = 'kind = "pie"'
+NO_ALT = 'alt.en = ""'
 
 CASES = {
     'non-number in a numeric column': (
@@ -111,6 +119,119 @@ CASES = {
         lambda p: f"reports/2015/en/threats.md:"
                   f"{line_of(p / 'reports/2015/en/threats.md', 'Too deep')}: heading level "
                   "skipped: '####' follows '##' (use '###')"),
+    'required config key missing': (
+        lambda p: replace(p / 'reports/2015/edition.toml', 'year = 2015 ', '# year = 2015 '),
+        lambda p: "reports/2015/edition.toml: 'year': required key is missing"),
+    'value above the allowed maximum': (
+        lambda p: replace(p / 'data/us_canada_two_way_goods_trade_2002_2017.csv',
+                          '2014,662.10,', '2014,66210,'),
+        lambda p: "data/us_canada_two_way_goods_trade_2002_2017.csv:14: column "
+                  "'us_canada_two_way_goods_trade_usd_billions': 66210 is above the maximum "
+                  "10000"),
+    'a year outside the allowed range': (
+        lambda p: append(p / 'data/us_goods_exports_to_canada.csv', '2150,1,b,s,u,\n'),
+        lambda p: "data/us_goods_exports_to_canada.csv:7: column 'year': 2150 is above the "
+                  "maximum 2100"),
+    "a year after the edition's cut-off": (
+        lambda p: replace(p / 'reports/2015/en/trade.md', '{{ goods_trade[year] }}',
+                          '{{ goods_trade[2017] }}'),
+        lambda p: f"reports/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/2015/en/trade.md', 'goods_trade[2017]')}: unknown "
+                  "value: goods_trade[2017]: no value for 2017 in "
+                  "data/us_canada_two_way_goods_trade_2002_2017.csv; this edition has "
+                  '2002–2016 (data through 2016) (see README, "Values from the data")'),
+    'unknown chart type': (
+        lambda p: replace(p / 'charts/charts.toml', 'kind = "bar"', 'kind = "pie"'),
+        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', PIE)}: [us-exports] "
+                  "'kind': input should be 'line', 'bar', 'hbar' or 'points'"),
+    'unknown chart series': (
+        lambda p: replace(p / 'charts/charts.toml', 'y = "trucks_thousands"', 'y = "lorries"'),
+        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', 'lorries')}: "
+                  "[truck-crossings] dataset 'truck_crossings' has no column 'lorries'"),
+    'figure without alt text': (
+        lambda p: replace(p / 'charts/charts.toml', 'alt.en = "Bar chart of U.S.',
+                          'alt.en = "" # "Bar chart of U.S.'),
+        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', NO_ALT)}: "
+                  "[us-exports] 'alt.en' is empty: describe what the chart shows, for readers "
+                  "who cannot see it"),
+    'table without a header row': (
+        lambda p: append(p / 'reports/2015/en/threats.md', '\n|  |  |\n|---|---|\n| a | b |\n'),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', '|  |  |')}: a table column has "
+                  "no heading: give every column of the first row a heading (screen readers "
+                  "announce it with each cell)"),
+    'Markdown image without alt text': (
+        lambda p: ((p / 'reports/2015/en/map.png').write_bytes(b'\x89PNG\r\n\x1a\n'),
+                   append(p / 'reports/2015/en/trade.md', '\n![](map.png)\n')),
+        lambda p: f"reports/2015/en/trade.md:{line_of(p / 'reports/2015/en/trade.md', '](map')}"
+                  ": image 'map.png' has no alt text: write ![what the image shows](map.png)"),
+    'link to https': (
+        lambda p: append(p / 'reports/2015/en/trade.md', '\nSee [the site](https://example.org).\n'),
+        lambda p: f"reports/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/2015/en/trade.md', 'example.org')}: link to "
+                  "'https://example.org' is not allowed: links may only point inside the report "
+                  "(#id) or be mailto: addresses"),
+    'link to file://': (
+        lambda p: append(p / 'reports/2015/en/trade.md', '\nSee [this](file:///etc/passwd).\n'),
+        lambda p: f"reports/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/2015/en/trade.md', 'file:///')}: link to "
+                  "'file:///etc/passwd' is not allowed: links may only point inside the report "
+                  "(#id) or be mailto: addresses"),
+    'image from file://': (
+        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](file:///etc/map.png)\n'),
+        lambda p: f"reports/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/2015/en/trade.md', 'file:///')}: image "
+                  "'file:///etc/map.png' is not allowed: images must be files inside the "
+                  "project (no http://, https://, file:// or other addresses)"),
+    'image at an absolute path': (
+        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](/etc/map.png)\n'),
+        lambda p: f"reports/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/2015/en/trade.md', '/etc/map.png')}: image "
+                  "'/etc/map.png' is not allowed: use a path relative to the section file, not "
+                  "an absolute path"),
+    'raw <iframe>': (
+        lambda p: append(p / 'reports/2015/en/threats.md',
+                         '\n<iframe src="https://example.org"></iframe>\n'),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', '<iframe')}: raw HTML is not "
+                  "allowed in the narrative; write Markdown instead (found '<iframe "
+                  "src=\"https://example.org\"></ifra')"),
+    'raw <img onerror>': (
+        lambda p: append(p / 'reports/2015/en/threats.md',
+                         '\nText <img src=x onerror="alert(1)"> here.\n'),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', 'onerror')}: raw HTML is not "
+                  "allowed in the narrative; write Markdown instead (found '<img src=x "
+                  "onerror=\"alert(1)\">')"),
+    'raw <style>': (
+        lambda p: append(p / 'reports/2015/en/threats.md',
+                         '\n<style>body { display: none }</style>\n'),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', '<style>')}: raw HTML is not "
+                  "allowed in the narrative; write Markdown instead (found '<style>body { "
+                  "display: none }</style>')"),
+    'Jinja reaching for globals': (
+        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ lipsum.__globals__ }}\n"),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', '__globals__')}: not allowed in "
+                  "the narrative: access to attribute '__globals__' of 'function' object is "
+                  "unsafe."),
+    'Jinja reaching for a class': (
+        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ fact.__class__.__mro__ }}\n"),
+        lambda p: f"reports/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/2015/en/threats.md', '__mro__')}: not allowed in "
+                  "the narrative: access to attribute '__class__' of 'Values' object is "
+                  "unsafe."),
+    'enormous data file': (
+        lambda p: append(p / 'data/headline_figures.csv', ''.join(
+            f'k{i},1,u,d,2016,2016,s,u\n' for i in range(100_000))),
+        lambda p: f"data/headline_figures.csv:{line_count(p / 'data/headline_figures.csv', 20_000)}"
+                  ': more than 20,000 rows: too large for a report table (split or summarise '
+                  'the data first)'),
+    'enormous section': (
+        lambda p: append(p / 'reports/2015/en/threats.md', 'word ' * 1_000_000),
+        lambda p: 'reports/2015/en/threats.md: the file is 5.0 MB; a section may be at most '
+                  '1 MB (split it into sections, or move tables of data to data/)'),
 }
 
 

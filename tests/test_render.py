@@ -38,7 +38,7 @@ def render(folder, tmp_path):
 
 
 def test_a_clean_page_renders(doc, tmp_path):
-    (doc / 'index.html').write_text(page('<p>Hello</p>'))
+    (doc / 'index.html').write_text(page('<h1>Greeting</h1><p>Hello</p>'))
     result = render(doc, tmp_path)
     assert result.pages == 1 and (tmp_path / 'out.pdf').read_bytes().startswith(b'%PDF')
 
