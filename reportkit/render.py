@@ -115,6 +115,13 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
 
     ``embedded`` files are attached with the date ``created`` (for the same bytes on
     every run)."""
+    from .access import check_pdf
+    failed: list = []
+
+    def gate(document, pdf) -> None:
+        failed.extend(check_pdf(pdf, target.name if target else html_path.parent.name,
+                                display_title=variant == PDF_VARIANT))
+
     loading = time.perf_counter()
     use_bundled_fonts(fonts_dir, scratch)
     import weasyprint
@@ -143,7 +150,8 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         clock = time.perf_counter()
         document = html.render(font_config=FontConfiguration(), pdf_variant=variant)
         layout = time.perf_counter() - clock
-        data = document.write_pdf(pdf_variant=variant, attachments=attachments or None)
+        data = document.write_pdf(pdf_variant=variant, attachments=attachments or None,
+                                  finisher=gate)
     finally:
         gc.unfreeze()
         logger.removeHandler(handler)
@@ -154,9 +162,6 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         raise RenderError(f'WeasyPrint reported {len(problems)} problem'
                           f'{"s" if len(problems) != 1 else ""}; no PDF was written:\n'
                           f'{listing}')
-    from .access import check_pdf
-    shown = target.name if target is not None else html_path.parent.name
-    failed = check_pdf(data, shown, display_title=variant == PDF_VARIANT)
     if failed:
         listing = '\n'.join(f'  {problem.message}' for problem in failed)
         raise RenderError(f'the PDF fails the accessibility check; it was not written:\n'

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-import weasyprint
 
-from reportkit.access import check_document, check_pdf
+from reportkit.access import check_document
 from reportkit.cli import main
+from reportkit.errors import RenderError
+from reportkit.render import render_pdf
 
+from .conftest import ROOT
 from .test_errors import append, line_of, replace
+
+FONTS = ROOT / 'templates' / 'fonts'
 
 GOOD = ('<!DOCTYPE html><html lang="en-CA"><head><title>Report</title></head><body>'
         '<h1>One</h1><h2>Two</h2><figure><img src="a.svg" alt="A line rising">'
@@ -53,21 +57,26 @@ def test_the_gate_before_rendering_names_each_fault(fault):
     assert [str(p) for p in problems] == [f'doc: accessibility: {message}']
 
 
-def test_the_gate_after_rendering_lists_what_an_untagged_pdf_lacks():
-    plain = weasyprint.HTML(string='<p>Text</p>').write_pdf()
-    problems = [p.message for p in check_pdf(plain, 'plain.pdf')]
-    assert problems == [
-        'accessibility: the PDF is not tagged (no structure tree)',
-        'accessibility: the PDF is not marked as tagged (MarkInfo /Marked)',
-        'accessibility: the PDF declares no language (/Lang)',
-        'accessibility: the PDF does not show its title in the window bar (DisplayDocTitle)',
-        'accessibility: the PDF has no title in its metadata',
-        'accessibility: the PDF has no outline (bookmarks)',
+def test_the_gate_after_rendering_lists_what_an_untagged_pdf_lacks(tmp_path):
+    (tmp_path / 'index.html').write_text('<p>Text</p>')
+    with pytest.raises(RenderError) as refused:
+        render_pdf(tmp_path / 'index.html', tmp_path / 'out.pdf', allowed=[tmp_path],
+                   fonts_dir=FONTS, scratch=tmp_path / 'scratch', variant=None)
+    assert str(refused.value).splitlines()[1:] == [
+        '  accessibility: the PDF is not tagged (no structure tree)',
+        '  accessibility: the PDF is not marked as tagged (MarkInfo /Marked)',
+        '  accessibility: the PDF declares no language (/Lang)',
+        '  accessibility: the PDF has no title in its metadata',
+        '  accessibility: the PDF has no outline (bookmarks)',
     ]
+    assert not (tmp_path / 'out.pdf').exists()
 
 
-def test_the_gate_after_rendering_passes_the_built_edition(built_2015_en):
-    assert check_pdf(built_2015_en[0].read_bytes(), 'report.pdf') == []
+def test_the_gate_after_rendering_passes_a_tagged_document(tmp_path):
+    (tmp_path / 'index.html').write_text('<html lang="en"><title>T</title><h1>A</h1>')
+    result = render_pdf(tmp_path / 'index.html', tmp_path / 'out.pdf', allowed=[tmp_path],
+                        fonts_dir=FONTS, scratch=tmp_path / 'scratch')
+    assert result.pages == 1 and (tmp_path / 'out.pdf').is_file()
 
 
 def test_check_passes_on_the_shipped_editions_and_writes_nothing(project_copy, capsys):
