@@ -76,6 +76,12 @@ def load_stakeholders(path: Path, shown: str) -> list[Stakeholder]:
         where = dict(path=shown, line=line)
         if not cells['name']:
             problems.append(DataError("column 'name': empty", **where))
+        broken = [c for c in COLUMNS + OPTIONAL
+                  if any(ord(ch) < 32 or ch == '\x7f' for ch in cells.get(c, ''))]
+        if broken:   # a line break in a name would break the message's headers
+            problems.append(DataError(f"column '{broken[0]}': contains a line break or "
+                                      'another control character', **where))
+            continue
         try:
             email = validate_email(cells['email'], check_deliverability=False).normalized
         except EmailNotValidError as error:

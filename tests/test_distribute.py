@@ -260,6 +260,9 @@ LIST_FAULTS = {
                           'valid address'),
     'unknown language': ('Pat,pat@example.org,Org,es,\n',
                          "stakeholders.csv:2: column 'language': 'es' is not one of en, fr"),
+    'line break in a name': ('"Pat\nBcc: all@example.org",pat@example.org,Org,en,\n',
+                             "stakeholders.csv:3: column 'name': contains a line break or "
+                             'another control character'),
     'duplicate address': ('Pat,pat@example.org,Org,en,\nPat B,PAT@example.org,Org,fr,\n',
                           'stakeholders.csv:3: duplicate address PAT@example.org (first on '
                           'line 2)'),
