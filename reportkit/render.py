@@ -145,7 +145,6 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         # Everything loaded so far (pandas, matplotlib, the composed document) lives as
         # long as the process: keep the garbage collector from walking it again and again
         # during layout, which allocates many short-lived objects.
-        gc.collect()
         gc.freeze()
         clock = time.perf_counter()
         document = html.render(font_config=FontConfiguration(), pdf_variant=variant)
