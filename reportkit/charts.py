@@ -310,10 +310,11 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
     shown = project.show(project.charts / 'charts.toml')
     check_charts(specs, wanted, tables, [lang], shown)
     drawn = {}
+    look = style_digest(project) if cache is not None else ''
     for chart_id in wanted:
         spec = specs[chart_id]
         names = tables.get(spec.names or '')
-        key = chart_key(project, chart_id, spec, tables[spec.dataset], names, lang)
+        key = chart_key(project, chart_id, spec, tables[spec.dataset], names, lang, look)
         chart = _cached(cache, key) if cache is not None else None
         if chart is None:
             chart = draw_chart(project, chart_id, spec, tables[spec.dataset], lang, shown,
@@ -324,28 +325,24 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
     return drawn
 
 
-def all_cached(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
-               tables: Tables, lang: str, cache: Path | None) -> bool:
-    """True when every wanted chart of ``lang`` can be taken from ``cache``."""
-    if cache is None:
-        return False
-    return all((cache / (chart_key(project, chart_id, specs[chart_id],
-                                   tables[specs[chart_id].dataset],
-                                   tables.get(specs[chart_id].names or ''), lang)
-                         + '.json')).is_file() for chart_id in wanted)
-
-
 def chart_key(project: Project, chart_id: str, spec: ChartSpec, table: Table,
-              names: Table | None, lang: str) -> str:
-    from importlib.metadata import version
+              names: Table | None, lang: str, look: str) -> str:
+    """Digest of everything a drawn chart depends on; ``look`` is :func:`style_digest`."""
     digest = hashlib.sha256()
-    for part in (chart_id, lang, spec.model_dump_json(), version('matplotlib'),
+    for part in (chart_id, lang, look, spec.model_dump_json(),
                  table.frame.to_json(orient='split', date_format='iso'),
                  names.frame.to_json(orient='split') if names is not None else ''):
         digest.update(part.encode() + b'\0')
-    files = [project.charts / 'house.mplstyle', *CODE,
-             *sorted((project.templates / 'fonts').glob('*.ttf'))]
-    for path in files:
+    return digest.hexdigest()
+
+
+def style_digest(project: Project) -> str:
+    """Digest of what every chart shares: the house style, the fonts, the drawing code
+    and matplotlib's version (read once per run, not once per chart)."""
+    from importlib.metadata import version
+    digest = hashlib.sha256(version('matplotlib').encode() + b'\0')
+    for path in [project.charts / 'house.mplstyle', *CODE,
+                 *sorted((project.templates / 'fonts').glob('*.ttf'))]:
         digest.update(path.read_bytes() + b'\0')
     return digest.hexdigest()
 

@@ -38,8 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     commands.required = True
 
+    # Which documents: editions by name or --all, in some or every language.
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument('editions', nargs='*', metavar='EDITION',
+                           help='edition(s): folders of reports/, e.g. 2015')
+    selection.add_argument('--all', action='store_true', help='every edition in reports/')
+    selection.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
+                           help='a language (default: every language the edition lists)')
+
     b = commands.add_parser(
-        'build', parents=[common], help='build editions as PDF',
+        'build', parents=[common, selection], help='build editions as PDF',
         description='Build editions as PDF: check every input of every edition first, '
                     'then write. Nothing is written if any input has a problem.',
         epilog='Examples:\n  python make_report.py build 2015 --lang en\n'
@@ -48,12 +56,6 @@ def _parser() -> argparse.ArgumentParser:
                '  python make_report.py build 2015 --lang en --out report.pdf\n'
                '  python make_report.py build 2015 --lang en --html review/report.html',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument('editions', nargs='*', metavar='EDITION',
-                   help='edition(s) to build: folders of reports/, e.g. 2015')
-    b.add_argument('--all', action='store_true',
-                   help='build every edition in reports/')
-    b.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
-                   help='language to build (default: every language the edition lists)')
     b.add_argument('--out', type=Path, metavar='FILE',
                    help='write the PDF to FILE (one edition, one language)')
     b.add_argument('--out-dir', type=Path, metavar='DIR',
@@ -68,17 +70,13 @@ def _parser() -> argparse.ArgumentParser:
                    help='documents built at once, each in its own process '
                         '(default: the number of cores, here %(default)s)')
 
-    c = commands.add_parser(
-        'check', parents=[common], help='run every check without writing a PDF',
+    commands.add_parser(
+        'check', parents=[common, selection], help='run every check without writing a PDF',
         description='Check editions without writing anything: the configuration, every '
                     'section, the data, the charts, the translations, the accessibility of '
                     'the composed document, and the PDF rendered in memory (tagged, '
                     'language, title, fonts, bookmarks). Every problem is listed.',
         epilog='Example: python make_report.py check 2015')
-    c.add_argument('editions', nargs='*', metavar='EDITION', help='edition(s) to check')
-    c.add_argument('--all', action='store_true', help='check every edition in reports/')
-    c.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
-                   help='language to check (default: every language the edition lists)')
 
     commands.add_parser(
         'list', parents=[common], help='list the editions with their languages, revision '
@@ -205,28 +203,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _build(project: Project, args, console: Console) -> int:
-    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
+def _selected(project: Project, args, verb: str) -> list[str]:
+    """The editions a command names, or every edition with --all."""
     if args.all and args.editions:
         raise ReportError('give edition names or --all, not both')
+    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
     if not editions:
         known = ', '.join(project.editions()) or 'none'
-        raise ReportError(f'name the edition to build, e.g. build 2015, or use --all '
+        raise ReportError(f'name the edition to {verb}, e.g. {verb} 2015, or use --all '
                           f'(editions: {known})')
+    return editions
+
+
+def _build(project: Project, args, console: Console) -> int:
+    editions = _selected(project, args, 'build')
     single = len(editions) == 1 and len(args.languages or []) <= 1
     for option, value in (('--out', args.out), ('--html', args.html)):
         if value and not single:
             raise ReportError(f'{option} names one file: build one edition in one language '
                               '(use --out-dir for several)')
     started = time.perf_counter()
-
-    def progress(step: int, stage: str, detail: str) -> None:
-        console.print(f'\\[{step}/{len(STAGES)}] {stage} [dim]({escape(detail)})[/]',
-                      soft_wrap=True)
-
     requests = [BuildRequest(edition, args.languages, args.out, args.html, args.out_dir)
                 for edition in editions]
-    results = build_many(project, requests, progress, use_cache=not args.no_cache,
+    results = build_many(project, requests, _progress(console), use_cache=not args.no_cache,
                          jobs=max(1, args.jobs))
     for result in results:
         how = ', unchanged' if result.cached else ''
@@ -243,10 +242,7 @@ def _build(project: Project, args, console: Console) -> int:
 
 def _check(project: Project, args, console: Console) -> int:
     from .build import check
-    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
-    if not editions:
-        raise ReportError('name the edition to check, e.g. check 2015, or use --all '
-                          f"(editions: {', '.join(project.editions()) or 'none'})")
+    editions = _selected(project, args, 'check')
     started = time.perf_counter()
     results = check(project, [BuildRequest(edition, args.languages) for edition in editions],
                     _progress(console))
