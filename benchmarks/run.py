@@ -1,7 +1,7 @@
 """Benchmark the 2015 English edition against WeasyPrint alone, and print a table.
 
-    .venv/bin/python benchmarks/run.py            # 3 runs of each measurement (medians)
-    .venv/bin/python benchmarks/run.py --runs 5
+    .venv/bin/python benchmarks/run.py            # 5 runs of each measurement (medians)
+    .venv/bin/python benchmarks/run.py --runs 3
 
 Every run is a fresh process (nothing warm but the operating system's file cache), on a
 throwaway copy of the project, so the real build/ cache is never touched. Times are
@@ -63,7 +63,8 @@ def median(values: list[float]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--runs', type=int, default=5,
+                        help='runs of each measurement (at least 3; default 5)')
     args = parser.parse_args(argv)
     runs = max(3, args.runs)
     console = Console(highlight=False, width=120)
@@ -75,50 +76,43 @@ def main(argv: list[str] | None = None) -> int:
     try:
         console.print(f'[dim]project copy in {base}; {runs} runs each[/]')
 
-        # 1. Cold builds: no cache of any kind, timings by stage.
-        cold, stages, rss = [], [], []
-        for _ in range(runs):
+        # 1-4 run in turns (cold, floor, edit, unchanged, cold, floor, ...), so that a
+        # slower or faster spell of a shared machine weighs on every measurement alike.
+        # The floor is WeasyPrint alone on the same composed HTML, same PDF variant, same
+        # fonts (our private Fontconfig file), in the same kind of fresh process.
+        env = {**os.environ, 'FONTCONFIG_FILE': str(project / 'build' / 'fonts.conf')}
+        build_cmd = [python, str(ROOT / 'make_report.py'), '--project', str(project),
+                     'build', '2015', '--lang', 'en', '--out', str(out)]
+        section = project / SECTION
+        cold, stages, floor, floor_stages, edited, unchanged = [], [], [], [], [], []
+        for run in range(runs):
+            # 1. Cold: no cache of any kind, timings by stage.
             shutil.rmtree(project / 'build', ignore_errors=True)
             wall, _, text = run_with_rss([python, str(DRIVER), 'build', str(project),
                                           str(out), '--html', str(html), '--no-cache'])
             cold.append(wall)
             stages.append(json.loads(text))
-        rows['cold'] = median(cold)
-        # 6. Peak memory: the whole build in one process (-j 1), so that one number holds it.
-        for _ in range(runs):
-            rss.append(run_with_rss([python, str(ROOT / 'make_report.py'), '--project',
-                                     str(project), 'build', '2015', '--lang', 'en',
-                                     '--no-cache', '-j', '1', '--out', str(out)])[1])
-
-        # 2. The floor: WeasyPrint alone on the same composed HTML, same PDF variant, same
-        # fonts (our private Fontconfig file), in the same kind of fresh process.
-        env = {**os.environ, 'FONTCONFIG_FILE': str(project / 'build' / 'fonts.conf')}
-        floor, floor_stages = [], []
-        for _ in range(runs):
+            # 2. The floor.
             wall, _, text = run_with_rss([python, str(DRIVER), 'floor', str(html),
                                           str(base / 'floor.pdf')], env=env)
             floor.append(wall)
             floor_stages.append(json.loads(text))
-        rows['floor'] = median(floor)
-
-        # 3. One sentence of one section changed: charts from the cache, PDF rendered.
-        build_cmd = [python, str(ROOT / 'make_report.py'), '--project', str(project),
-                     'build', '2015', '--lang', 'en', '--out', str(out)]
-        subprocess.run(build_cmd, check=True, capture_output=True)   # fill the caches
-        section = project / SECTION
-        edited = []
-        for run in range(runs):
+            # 3. One sentence of one section changed: data and charts from the cache.
+            subprocess.run(build_cmd, check=True, capture_output=True)   # fill the caches
             text = section.read_text(encoding='utf-8')
             text = re.sub(r'(trade in goods)( \(edit \d+\))?', rf'\1 (edit {run})', text,
                           count=1)
             section.write_text(text, encoding='utf-8')
-            wall, _, _ = run_with_rss(build_cmd)
-            edited.append(wall)
-        rows['edit'] = median(edited)
+            edited.append(run_with_rss(build_cmd)[0])
+            # 4. Nothing changed: the PDF comes from the cache.
+            unchanged.append(run_with_rss(build_cmd)[0])
+        rows['cold'], rows['floor'] = median(cold), median(floor)
+        rows['edit'], rows['unchanged'] = median(edited), median(unchanged)
 
-        # 4. Nothing changed: the PDF comes from the cache.
-        unchanged = [run_with_rss(build_cmd)[0] for _ in range(runs)]
-        rows['unchanged'] = median(unchanged)
+        # 6. Peak memory: the whole build in one process (-j 1), so that one number holds it.
+        rss = [run_with_rss([python, str(ROOT / 'make_report.py'), '--project', str(project),
+                             'build', '2015', '--lang', 'en', '--no-cache', '-j', '1',
+                             '--out', str(out)])[1] for _ in range(runs)]
 
         # 5. Every edition in every language, one process at a time and two at once.
         serial, parallel = [], []
