@@ -13,7 +13,8 @@ everything. With ``jobs`` > 1, documents are checked and rendered in parallel, e
 its own process.
 
 The stage modules are imported when first needed, so that a build with nothing to do
-never loads pandas, matplotlib or WeasyPrint.
+never loads pandas, matplotlib or WeasyPrint. With two cores or more, WeasyPrint starts
+loading in a second process before anything else (see :class:`~.render.Renderer`).
 """
 
 from __future__ import annotations
@@ -27,15 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .config import EditionConfig, load_config
 from .errors import ReportError, RenderError, problems_of, raise_all
 from .project import Project
 from .render import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .config import EditionConfig
     from .document import Composed
     from .load import Edition
-    from .render import Embedded, Rendered
+    from .render import Embedded, Rendered, Renderer
 
 STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
           'Drawing the charts', 'Composing the document', 'Rendering the PDF']
@@ -90,8 +91,11 @@ class Prepared:
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
-            chart_cache: Path | None = None) -> Prepared:
-    """Phase 1: everything read, checked and composed in memory, per language."""
+            cache: Path | None = None) -> Prepared:
+    """Phase 1: everything read, checked and composed in memory, per language.
+
+    With a ``cache`` folder, the data view and the charts come from it when their inputs
+    are unchanged (``check`` and ``publish`` compute everything)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -101,14 +105,15 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
         timings[name] = timings.get(name, 0.0) + now - clock
         clock = now
 
-    # The libraries of stages 1-5 (pandas, Jinja, Babel, markdown-it…); matplotlib is
-    # imported only when a chart has to be drawn, WeasyPrint only when rendering.
+    # The libraries of stages 1-5 (Jinja, Babel, markdown-it…); pandas is imported only
+    # when the data has to be read, matplotlib only when a chart has to be drawn,
+    # WeasyPrint only when rendering.
     from . import charts as charts_stage
     from . import compose as compose_stage
-    from . import data as data_stage
     from . import facts, narrative
-    from .i18n import catalogue_path, load_messages, missing_messages
     from .access import check_document
+    from .dataview import data_view
+    from .i18n import catalogue_path, load_messages, missing_messages
     from .load import load_edition
     lap('libraries')
 
@@ -125,23 +130,18 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
-    all_tables = data_stage.load_tables(project, gather=problems)
-    tables = data_stage.window(all_tables, edition.config.data_through)
     specs = charts_stage.load_chart_specs(project)
-    unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
-    chart_file = project.charts / 'charts.toml'
-    problems += charts_stage.chart_problems(
-        specs, edition.config.figures, tables, languages, project.show(chart_file),
-        unreadable, chart_file.read_text(encoding='utf-8'))
+    view, found = data_view(project, edition.config, languages, specs, cache)
+    problems += found
     for lang in languages:
         problems += missing_messages(project, lang)
     # Problems with the sections or the data stop here; problems with the charts' or the
     # templates' words are reported together with those of the narrative, which does not
     # depend on them.
+    chart_file = project.show(project.charts / 'charts.toml')
     catalogues = {project.show(catalogue_path(project, lang)) for lang in languages}
-    deferred = [p for p in problems
-                if p.path == project.show(chart_file) or p.path in catalogues]
-    if unreadable or len(deferred) < len(problems):
+    deferred = [p for p in problems if p.path == chart_file or p.path in catalogues]
+    if view is None or len(deferred) < len(problems):
         raise_all(problems, f'edition {ed}: inputs are missing or wrong')
     lap('data')
 
@@ -149,8 +149,7 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     fragments = {}
     problems = deferred
     for lang in languages:
-        context = facts.narrative_context(tables, edition.config.year,
-                                          edition.config.data_through, lang, all_tables)
+        context = facts.narrative_context(view.values[lang], lang)
         fragments[lang] = []
         for section in edition.sections[lang]:
             try:
@@ -162,8 +161,9 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
-    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures, tables,
-                                            lang, chart_cache)
+    charts_cache = cache / 'charts' if cache is not None else None
+    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures,
+                                            view.series[lang], lang, charts_cache)
              for lang in languages}
     lap('charts')
 
@@ -173,7 +173,7 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     for lang in languages:
         messages = load_messages(project, lang)
         composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
-                                               drawn[lang], tables, messages)
+                                               drawn[lang], view.rows[lang], messages)
         messages.check()
         problems += check_document(composed[lang].html,
                                    f'edition {ed} ({lang}), composed document')
@@ -207,21 +207,30 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
     A problem in any document stops the run before any PDF is written; the problems of
     every document are reported together.
     """
-    from .cache import PdfCache
+    from .render import Renderer
 
     started = time.perf_counter()
-    documents = _plan(project, requests, use_cache)
-    cache = PdfCache(project.build / 'cache' / 'pdf')
-    chart_cache = project.build / 'cache' / 'charts' if use_cache else None
-    hits = {id(d): cache.get(d.key) for d in documents if d.key and use_cache}
-    todo = [d for d in documents if hits.get(id(d)) is None]
-    # The biggest documents first, so that parallel workers finish together.
-    todo.sort(key=lambda d: -_weight(project, d))
-
+    # First of all, WeasyPrint starts loading in a second process (the speculation is
+    # stopped below if there is not exactly one document to render).
+    renderer = None
+    if jobs > 1 and (project.templates / 'fonts').is_dir():
+        renderer = Renderer(project.templates / 'fonts', project.build)
     rendered: dict[int, tuple[Path, BuildResult]] = {}
     try:
+        from .cache import PdfCache
+
+        documents = _plan(project, requests, use_cache)
+        cache = PdfCache(project.build / 'cache' / 'pdf')
+        cache_dir = project.build / 'cache' if use_cache else None
+        hits = {id(d): cache.get(d.key) for d in documents if d.key and use_cache}
+        todo = [d for d in documents if hits.get(id(d)) is None]
+        # The biggest documents first, so that parallel workers finish together.
+        todo.sort(key=lambda d: -_weight(project, d))
+        if renderer and len(todo) != 1:
+            renderer.stop()
+            renderer = None
         if todo:
-            rendered = _run(project, todo, progress, chart_cache, jobs, cache)
+            rendered = _run(project, todo, progress, cache_dir, jobs, cache, renderer)
         results = []
         for document in documents:
             hit = hits.get(id(document))
@@ -248,11 +257,14 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
                 results.append(result)
         return results
     finally:
+        if renderer:
+            renderer.stop()
         for temp, _ in rendered.values():
             Path(temp).unlink(missing_ok=True)
 
 
 def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[_Document]:
+    from .config import load_config
     from .inputs import digests, input_files, key, software
 
     documents, seen = [], {}
@@ -293,23 +305,22 @@ def _weight(project: Project, document: _Document) -> int:
 
 
 def _run(project: Project, todo: list[_Document], progress: Progress,
-         chart_cache: Path | None, jobs: int, cache) -> dict[int, tuple[Path, BuildResult]]:
-    """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1."""
+         cache_dir: Path | None, jobs: int, cache, renderer: Renderer | None
+         ) -> dict[int, tuple[Path, BuildResult]]:
+    """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (one
+    document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there)."""
     requests = [BuildRequest(d.config.id, [d.lang], d.request.out, d.request.html,
                              d.request.out_dir) for d in todo]
-    if jobs > 1 and len(todo) == 1:
-        return _run_one_on_two_cores(project, todo[0], requests[0], progress, chart_cache,
-                                     cache)
     if jobs > 1 and len(todo) > 1:
         import concurrent.futures as futures
         import multiprocessing
 
         # Fork after the heavy libraries are imported: every worker starts warm.
         import weasyprint  # noqa: F401
-        from . import charts, compose, data, facts, narrative  # noqa: F401
+        from . import charts, compose, data, dataview, facts, narrative  # noqa: F401
         context = multiprocessing.get_context('fork')
         with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
-            running = {pool.submit(_prepare_quietly, project, request, chart_cache): document
+            running = {pool.submit(_prepare_quietly, project, request, cache_dir): document
                        for request, document in zip(requests, todo)}
             checked = {}
             for done in futures.as_completed(running):
@@ -329,11 +340,11 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
             outputs = [finished[id(d)] for d in todo]
     else:
         prepared_all = _gather(map(_prepare_quietly, [project] * len(todo), requests,
-                                   [chart_cache] * len(todo), [progress] * len(todo)), todo)
+                                   [cache_dir] * len(todo), [progress] * len(todo)), todo)
         outputs = []
         for prepared, document in zip(prepared_all, todo):
             progress(6, STAGES[5], f'{document.config.id} {document.lang}')
-            outputs.append(_render_quietly(project, prepared, document.target))
+            outputs.append(_render_quietly(project, prepared, document.target, renderer))
     errors = [problem for output in outputs if isinstance(output, ReportError)
               for problem in problems_of(output)]
     done = {}
@@ -349,34 +360,6 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
         if document.key:
             cache.put(document.key, Path(temp), result.pages)
     return done
-
-
-def _run_one_on_two_cores(project: Project, document: _Document, request: BuildRequest,
-                          progress: Progress, chart_cache: Path | None, cache):
-    """One document, two cores: a second process checks the inputs, writes out the
-    narrative and draws the charts (loading pandas, Jinja, Babel, matplotlib) while this
-    one loads WeasyPrint; then this one renders."""
-    import concurrent.futures as futures
-    import multiprocessing
-
-    from .render import use_bundled_fonts
-
-    progress(1, 'Checking and composing in a second process',
-             f'{document.config.id} {document.lang}')
-    with futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('fork')) as pool:
-        checking = pool.submit(_prepare_quietly, project, request, chart_cache)
-        use_bundled_fonts(project.templates / 'fonts', project.build)
-        import weasyprint  # noqa: F401
-        from weasyprint.text.fonts import FontConfiguration  # noqa: F401
-        prepared = _gather([checking.result()], [document])[0]
-    progress(6, STAGES[5], f'{document.config.id} {document.lang}')
-    output = _render_quietly(project, prepared, document.target)
-    if isinstance(output, ReportError):
-        raise output
-    temp, result = output
-    if document.key:
-        cache.put(document.key, Path(temp), result.pages)
-    return {id(document): output}
 
 
 def _gather(results, todo: list[_Document]) -> list[Prepared]:
@@ -405,15 +388,16 @@ def _unique(problems: list[ReportError]) -> list[ReportError]:
     return unique
 
 
-def _prepare_quietly(project: Project, request: BuildRequest, chart_cache: Path | None,
+def _prepare_quietly(project: Project, request: BuildRequest, cache_dir: Path | None,
                      progress: Progress = quiet):
     try:
-        return prepare(project, request, progress, chart_cache)
+        return prepare(project, request, progress, cache_dir)
     except ReportError as error:
         return error
 
 
-def _render_quietly(project: Project, prepared: Prepared, target: Path):
+def _render_quietly(project: Project, prepared: Prepared, target: Path,
+                    renderer: Renderer | None = None):
     """Render one document to a hidden file beside its target; (temp path, result)."""
     started = time.perf_counter()
     lang = next(iter(prepared.composed))
@@ -426,7 +410,8 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path):
         return RenderError(f'cannot write to {target.parent}: {error.strerror or error}')
     try:
         rendered, html_copy = render_language(project, prepared, lang, Path(temp),
-                                              html=prepared.request.html)
+                                              html=prepared.request.html, renderer=renderer,
+                                              name=target.name)
     except ReportError as error:
         Path(temp).unlink(missing_ok=True)
         return error
@@ -440,11 +425,12 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path):
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
                     variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
-                    html: Path | None = None) -> tuple[Rendered, Path | None]:
+                    html: Path | None = None, renderer: Renderer | None = None,
+                    name: str | None = None) -> tuple[Rendered, Path | None]:
     """Write one language's composed document to a private folder and render it to
-    ``target``. Each render has its own folder, so builds running at once never share
-    one."""
-    from .render import render_pdf
+    ``target`` (here, or in the ``renderer`` process). Each render has its own folder,
+    so builds running at once never share one."""
+    from .render import render_pdf, write_atomically
 
     project.build.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f'{prepared.edition.id}-{lang}-',
@@ -452,12 +438,17 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
     try:
         html_path = prepared.composed[lang].write(staging)
         published = prepared.edition.config.publication_date
+        options = dict(allowed=[staging], fonts_dir=project.templates / 'fonts',
+                       scratch=project.build, variant=variant, embedded=embedded,
+                       created=dt.datetime(published.year, published.month, published.day),
+                       name=name)
         try:
-            rendered = render_pdf(html_path, target, allowed=[staging],
-                                  fonts_dir=project.templates / 'fonts',
-                                  scratch=project.build, variant=variant, embedded=embedded,
-                                  created=dt.datetime(published.year, published.month,
-                                                      published.day))
+            if renderer is None:
+                rendered = render_pdf(html_path, target, **options)
+            else:
+                rendered = renderer.render(html_path, **options)
+                if target is not None:
+                    write_atomically(target, rendered.data)
         except OSError as error:
             raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
         html_copy = _copy_html(staging, html) if html else None

@@ -1,4 +1,5 @@
-"""Stage 3, charts: chart definitions + windowed data -> SVG figures (real text, house style).
+"""Stage 3, charts: chart definitions + the series of the data view -> SVG figures (real
+text, house style).
 
 Definitions live in ``charts/charts.toml``; the house style in ``charts/house.mplstyle``.
 Every figure carries its number (given later, by order of appearance), title, source
@@ -17,14 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from .data import Table, Tables
 from .declarations import line_in_table, load_declarations
-from .errors import ChartError, raise_all
+from .errors import ChartError
 from .numbers import decimal, month_year
 from .project import Project
 from .typography import for_language
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import Tables
+    from .dataview import Series
 
 CODE = [Path(__file__).resolve().parent / name
         for name in ('charts.py', 'numbers.py', 'typography.py')]
@@ -79,13 +85,6 @@ def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
     path = project.charts / 'charts.toml'
     return load_declarations(path, project.show(path), ChartSpec, ChartError,
                              'chart definitions')
-
-
-def check_charts(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
-                 languages: list[str], shown: str) -> None:
-    """Before drawing: every wanted chart exists, names real columns, has its words."""
-    raise_all(chart_problems(specs, wanted, tables, languages, shown),
-              f'{shown}: charts cannot be drawn')
 
 
 def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
@@ -174,26 +173,10 @@ def _use_house_style(project: Project, plt) -> None:
     plt.style.use(str(project.charts / 'house.mplstyle'))
 
 
-def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
-               lang: str, shown: str, names: Table | None = None) -> Chart:
-    """Draw one figure for ``lang`` from the (windowed) table."""
-    frame = table.frame
-    for column, value in spec.where.items():
-        frame = frame[frame[column] == value]
-    frame = frame.dropna(subset=[spec.y])
-    if spec.kind == 'hbar':
-        frame = frame.sort_values(spec.y, ascending=False).head(spec.top or 10)
-    else:
-        frame = frame.sort_values(spec.x)
-    if frame.empty:
-        raise ChartError(f"[{chart_id}] no data to draw within the edition's years",
-                         path=shown)
-    xs = list(frame[spec.x])
-    ys = [value / spec.y_scale for value in frame[spec.y]]
-    labels = [_x_label(x, spec, lang) for x in xs]
-    if names is not None:
-        lookup = dict(zip(names.frame[names.spec.key[0]], names.text('name', lang)))
-        labels = [lookup[x] for x in xs]
+def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
+               lang: str, shown: str) -> Chart:
+    """Draw one figure for ``lang`` from its series."""
+    xs, ys, labels = series.xs, series.ys, series.labels
     fmt = lambda v: decimal(v, lang, spec.digits)  # noqa: E731
 
     _, plt = _pyplot()
@@ -266,8 +249,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
         plt.close(fig)
 
     rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
-    period = str(int(frame[table.spec.period].max())) if table.spec.period == 'year' else ''
-    values = _summary(labels, ys, fmt, spec, period)
+    values = _summary(labels, ys, fmt, spec, series.period)
     try:
         title = spec.title[lang].format(**values)
         alt = spec.alt[lang].format(**values)
@@ -280,7 +262,8 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, table: Table,
                  [for_language(c, lang) for c in spec.columns[lang]], rows)
 
 
-def _x_label(x, spec: ChartSpec, lang: str) -> str:
+def x_label(x, spec: ChartSpec, lang: str) -> str:
+    """An x value as the chart labels it: a year, or 'December 2014' for a month."""
     if spec.kind == 'points':
         return month_year(dt.date(int(x[:4]), int(x[5:7]), 1), lang)
     return str(x)
@@ -302,36 +285,32 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
 
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
-                tables: Tables, lang: str, cache: Path | None = None) -> dict[str, Chart]:
-    """Draw every wanted figure for ``lang``; definitions are checked first.
+                series: dict[str, Series], lang: str, cache: Path | None = None
+                ) -> dict[str, Chart]:
+    """Draw every wanted figure for ``lang`` (definitions and data checked in stage 2).
 
-    With a ``cache`` folder, a figure is drawn again only when its definition, its data,
+    With a ``cache`` folder, a figure is drawn again only when its definition, its series,
     the house style, the fonts, the drawing code or matplotlib changed."""
     shown = project.show(project.charts / 'charts.toml')
-    check_charts(specs, wanted, tables, [lang], shown)
     drawn = {}
     look = style_digest(project) if cache is not None else ''
     for chart_id in wanted:
         spec = specs[chart_id]
-        names = tables.get(spec.names or '')
-        key = chart_key(project, chart_id, spec, tables[spec.dataset], names, lang, look)
+        key = chart_key(chart_id, spec, series[chart_id], lang, look)
         chart = _cached(cache, key) if cache is not None else None
         if chart is None:
-            chart = draw_chart(project, chart_id, spec, tables[spec.dataset], lang, shown,
-                               names)
+            chart = draw_chart(project, chart_id, spec, series[chart_id], lang, shown)
             if cache is not None:
                 _store(cache, key, chart)
         drawn[chart_id] = chart
     return drawn
 
 
-def chart_key(project: Project, chart_id: str, spec: ChartSpec, table: Table,
-              names: Table | None, lang: str, look: str) -> str:
+def chart_key(chart_id: str, spec: ChartSpec, series: Series, lang: str, look: str) -> str:
     """Digest of everything a drawn chart depends on; ``look`` is :func:`style_digest`."""
     digest = hashlib.sha256()
     for part in (chart_id, lang, look, spec.model_dump_json(),
-                 table.frame.to_json(orient='split', date_format='iso'),
-                 names.frame.to_json(orient='split') if names is not None else ''):
+                 json.dumps(dataclasses.asdict(series), ensure_ascii=False)):
         digest.update(part.encode() + b'\0')
     return digest.hexdigest()
 

@@ -15,8 +15,7 @@ from markupsafe import Markup
 
 from .charts import Chart
 from .document import Composed
-from .data import Tables
-from .errors import ContentError, DataError, ReportError, raise_all
+from .errors import ContentError, ReportError, raise_all
 from .i18n import Messages
 from .load import Edition
 from .narrative import Fragment, placeholder
@@ -54,8 +53,10 @@ def template_env(project: Project, messages: Messages) -> jinja2.Environment:
 
 
 def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragment],
-            charts: dict[str, Chart], tables: Tables, messages: Messages) -> Composed:
-    """Assemble the document for ``lang``; raises with every placement problem at once."""
+            charts: dict[str, Chart], rows: dict[str, list[tuple]],
+            messages: Messages) -> Composed:
+    """Assemble the document for ``lang``; raises with every placement problem at once.
+    ``rows`` are the printed tables' rows from the data view, in ``lang``."""
     config = edition.config
     env = template_env(project, messages)
     _ = messages.gettext
@@ -116,7 +117,7 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
             if place.kind == 'figure':
                 html = html.replace(marker, figure_html[place.id], 1)
             elif place.kind == 'table':
-                html = html.replace(marker, numbered_table(TABLES[place.id](tables, lang, _)), 1)
+                html = html.replace(marker, numbered_table(TABLES[place.id](rows[place.id], lang, _)), 1)
             elif place.kind == 'chart-data':
                 blocks = [numbered_table(_chart_table(charts[f['id']], f, _, lang))
                           for f in figures]
@@ -212,17 +213,10 @@ def _chart_table(chart: Chart, figure: dict, _, lang: str) -> dict:
             'rows': chart.rows, 'note': chart.source}
 
 
-def _initiatives_table(tables: Tables, lang: str, _) -> dict:
-    table = tables['initiatives']
-    frame = table.frame
-    titles, leads = table.text('title', lang), table.text('lead', lang)
-    rows = []
-    for i, r in enumerate(frame.itertuples()):
-        if r.status == 'completed' and not isinstance(r.completed, str):
-            raise DataError("status is 'completed' but the 'completed' date is empty "
-                            '(give at least the year)', path=table.shown, line=table.lines[i])
-        rows.append((r.id, _(AREA_NAMES[r.area]), titles.iloc[i], leads.iloc[i],
-                     _(STATUS_NAMES[r.status]), _completed(r.completed, lang)))
+def _initiatives_table(initiatives: list[tuple], lang: str, _) -> dict:
+    rows = [(id_, _(AREA_NAMES[area]), title, lead, _(STATUS_NAMES[status]),
+             _completed(completed, lang))
+            for id_, area, title, lead, status, completed in initiatives]
     columns = [('ID', ''), (_('Area'), ''), (_('Initiative'), ''), (_('Lead'), ''),
                (_('Status'), ''), (_('Completed'), '')]
     return {'anchor': 'tbl-initiatives', 'css': 'initiatives',
@@ -241,4 +235,5 @@ def _completed(value: str | None, lang: str) -> str:
 
 
 TABLES = {'initiatives': _initiatives_table}
+"""How each printed table looks (its rows come from :data:`.dataview.TABLES`)."""
 

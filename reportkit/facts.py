@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .data import Tables
 from .numbers import Quantity, month_year
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import Tables
 
 MINUTES_PER_YEAR = 365 * 24 * 60
 DAYS_PER_YEAR = 365
@@ -77,9 +80,10 @@ def series(tables: Tables, name: str, dataset: str, x: str, y: str, lang: str,
                          for _, row in frame.iterrows()}, table.shown, cutoff)
 
 
-def narrative_context(tables: Tables, year: int, data_through: int, lang: str,
-                      all_tables: Tables | None = None) -> dict:
-    """Everything a section may use, for an edition covering ``year``.
+def narrative_values(tables: Tables, year: int, data_through: int, lang: str,
+                     all_tables: Tables | None = None) -> dict:
+    """The values a section may print, for an edition covering ``year`` (plain Python:
+    they are kept in the data cache; :func:`narrative_context` adds the helpers).
 
     ``tables`` must already be windowed to ``data_through``; ``all_tables`` (unwindowed)
     lets a message say that a value exists but lies after the cut-off.
@@ -99,13 +103,11 @@ def narrative_context(tables: Tables, year: int, data_through: int, lang: str,
     names = tables['us_states']
     state_name = dict(zip(names.frame['state_code'], names.text('name', lang)))
 
-    def per(annual: Quantity, divisor: int) -> Quantity:
-        return Quantity(annual.value / divisor, annual.kind, lang)
-
     later = {}
     if all_tables is not None:
         everything = all_tables['headline'].frame
-        later = {r.key: r.as_of for r in everything.itertuples() if r.as_of > cutoff}
+        later = {str(r.key): int(r.as_of) for r in everything.itertuples()
+                 if r.as_of > cutoff}
     fact = Values('fact', {r.key: Quantity.of(r.value, 'plain', lang)
                            for r in headline.itertuples()},
                   tables['headline'].shown, cutoff, later)
@@ -126,6 +128,17 @@ def narrative_context(tables: Tables, year: int, data_through: int, lang: str,
                        for r in top.itertuples()],
         'state_data_year': int(latest_state_year) if latest_state_year is not None else None,
         'fact': fact,
+    }
+
+
+def narrative_context(values: dict, lang: str) -> dict:
+    """Everything a section may use: the values, and the helpers that compute with them."""
+
+    def per(annual: Quantity, divisor: int) -> Quantity:
+        return Quantity(annual.value / divisor, annual.kind, lang)
+
+    return {
+        **values,
         'pct_change': lambda new, old: Quantity(
             (new.value - old.value) / old.value * 100, 'percent', lang),
         'share': lambda part, whole: Quantity(part.value / whole.value * 100, 'percent', lang),

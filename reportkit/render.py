@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
 import io
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .errors import RenderError
+from .errors import RenderError, ReportError
 
 PDF_VARIANT = 'pdf/ua-1'
 """Tagged, accessible PDF (PDF/UA-1): structure tree, /Lang, DisplayDocTitle."""
@@ -74,11 +75,13 @@ class _Collect(logging.Handler):
 
 @dataclass(frozen=True)
 class Rendered:
-    path: Path
+    path: Path | None
     pages: int
     size: int
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent in WeasyPrint's layout and in writing the PDF."""
+    data: bytes = field(default=b'', repr=False)
+    """The PDF itself."""
 
 
 def contained_fetcher(allowed: list[Path], refused: list[str]):
@@ -109,18 +112,20 @@ def contained_fetcher(allowed: list[Path], refused: list[str]):
 def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
                fonts_dir: Path, scratch: Path, variant: str = PDF_VARIANT,
                embedded: list[Embedded] | None = None,
-               created: datetime.datetime | None = None) -> Rendered:
+               created: datetime.datetime | None = None, name: str | None = None
+               ) -> Rendered:
     """Render ``html_path`` to ``target`` (replaced only when the render succeeds and
-    the PDF passes the accessibility gate; ``target`` None: check only, write nothing).
+    the PDF passes the accessibility gate; ``target`` None: write nothing, the PDF is in
+    the result).
 
     ``embedded`` files are attached with the date ``created`` (for the same bytes on
-    every run)."""
+    every run). ``name`` names the PDF in messages (default: the target's name)."""
     from .access import check_pdf
     failed: list = []
 
     def gate(document, pdf) -> None:
-        failed.extend(check_pdf(pdf, target.name if target else html_path.parent.name,
-                                display_title=variant == PDF_VARIANT))
+        shown = name or (target.name if target else html_path.parent.name)
+        failed.extend(check_pdf(pdf, shown, display_title=variant == PDF_VARIANT))
 
     loading = time.perf_counter()
     use_bundled_fonts(fonts_dir, scratch)
@@ -169,7 +174,84 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         write_atomically(target, data)
     return Rendered(target, len(document.pages), len(data),
                     {'weasyprint': loading, 'layout': layout,
-                     'write': time.perf_counter() - clock - layout})
+                     'write': time.perf_counter() - clock - layout}, data)
+
+
+class Renderer:
+    """WeasyPrint in a second process, loading while this one checks and composes.
+
+    Loading WeasyPrint takes most of a second, as long as reading, checking and composing
+    a document. A build that may have one document to render starts the renderer first,
+    so that both run side by side on two cores; it is stopped unused when the document
+    turns out to be unchanged. The renderer returns the PDF's bytes: files are written by
+    the build alone, so that an interrupted build leaves nothing behind.
+    """
+
+    def __init__(self, fonts_dir: Path, scratch: Path) -> None:
+        import multiprocessing
+
+        use_bundled_fonts(fonts_dir, scratch)   # before the fork: the renderer inherits it
+        context = multiprocessing.get_context('fork')
+        self._connection, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(theirs,), daemon=True,
+                                        name='renderer')
+        self._process.start()
+        theirs.close()
+
+    def render(self, html_path: Path, **options) -> Rendered:
+        """:func:`render_pdf` of ``html_path`` in the renderer (writing no file); the
+        renderer stops afterwards. Raises what the render raised."""
+        try:
+            self._connection.send((html_path, options))
+            outcome = self._connection.recv()
+        except (EOFError, OSError):
+            self._process.join(5)
+            raise RenderError(f'the rendering process stopped unexpectedly (exit status '
+                              f'{self._process.exitcode}); no PDF was written') from None
+        finally:
+            self.stop()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        """Stop the renderer, whatever it is doing (loading, waiting or done)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._connection.close()
+
+
+def _serve(connection) -> None:
+    """The renderer process: load WeasyPrint, render one document, send the result."""
+    import signal
+    import traceback
+
+    # Ctrl-C reaches every process of the terminal; the build answers it and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started = time.perf_counter()
+    import weasyprint  # noqa: F401
+    from weasyprint.text.fonts import FontConfiguration  # noqa: F401
+
+    from .access import check_pdf  # noqa: F401
+    loading = time.perf_counter() - started
+    try:
+        html_path, options = connection.recv()
+    except EOFError:   # the build has nothing to render
+        return
+    try:
+        rendered = render_pdf(html_path, None, **options)
+        outcome = dataclasses.replace(rendered, timings={**rendered.timings,
+                                                         'weasyprint': loading})
+    except BaseException as error:  # sent back, and raised in the build
+        if not isinstance(error, ReportError):   # a bug: keep where it happened
+            error.add_note('In the rendering process:\n' + ''.join(
+                traceback.format_exception(error)).rstrip())
+        outcome = error
+    try:
+        connection.send(outcome)
+    except Exception:   # an exception that cannot be pickled: its text travels
+        connection.send(RuntimeError(f'{type(outcome).__name__}: {outcome}'))
 
 
 def write_atomically(target: Path, data: bytes) -> None:

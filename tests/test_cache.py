@@ -4,6 +4,9 @@ of their inputs changes; --no-cache renders everything."""
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from reportkit.build import BuildRequest, build
 from reportkit.cli import main
 from reportkit.project import Project
 
+from .conftest import ROOT
 from .test_errors import replace
 
 
@@ -44,6 +48,15 @@ def test_nothing_changed_means_nothing_rendered(project_copy, tmp_path, drawn):
     assert not first.cached and len(drawn) == 5
     again = once(project_copy, tmp_path / 'b.pdf', jobs=1)
     assert again.cached and len(drawn) == 5                # no chart drawn again
+    assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'b.pdf')
+
+
+def test_the_renderer_is_stopped_when_nothing_is_to_render(project_copy, tmp_path):
+    import multiprocessing
+    once(project_copy, tmp_path / 'a.pdf', jobs=2)
+    assert multiprocessing.active_children() == []
+    again = once(project_copy, tmp_path / 'b.pdf', jobs=2)
+    assert again.cached and multiprocessing.active_children() == []
     assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'b.pdf')
 
 
@@ -105,3 +118,70 @@ def test_parallel_builds_report_every_editions_problems(project_copy, tmp_path, 
     assert "reports/2013/fr/trade.md: section 'trade' is listed" in err
     assert "reports/2014/en/threats.md: section 'threats' is listed" in err
     assert not (tmp_path / 'out').exists() or not any((tmp_path / 'out').iterdir())
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+    return ' '.join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_changed_data_changes_the_numbers_of_the_narrative(project_copy, tmp_path):
+    once(project_copy, tmp_path / 'a.pdf', jobs=1)
+    assert 'more than 120 land ports of entry' in pdf_text(tmp_path / 'a.pdf')
+    replace(project_copy / 'data/headline_figures.csv', 'land_ports_of_entry,120,',
+            'land_ports_of_entry,121,')
+    once(project_copy, tmp_path / 'b.pdf', jobs=1)
+    assert 'more than 121 land ports of entry' in pdf_text(tmp_path / 'b.pdf')
+
+
+def test_a_damaged_data_view_is_computed_again(project_copy, tmp_path):
+    once(project_copy, tmp_path / 'a.pdf', jobs=1)
+    (view,) = (project_copy / 'build/cache/data').glob('*.pickle')
+    view.write_bytes(view.read_bytes()[:100])
+    replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
+    once(project_copy, tmp_path / 'b.pdf', jobs=1)
+    replace(project_copy / 'reports/2015/en/trade.md', 'trade in all goods', 'trade in goods')
+    shutil.rmtree(project_copy / 'build/cache/pdf')
+    once(project_copy, tmp_path / 'c.pdf', jobs=1)
+    assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'c.pdf')
+
+
+PROBE = '''
+import sys
+sys.path.insert(0, {root!r})
+from reportkit.cli import main
+status = main({argv!r})
+heavy = sorted(name for name in ('pandas', 'numpy', 'matplotlib', 'weasyprint')
+               if name in sys.modules)
+print('loaded:', ' '.join(heavy) or 'nothing heavy')
+sys.exit(status)
+'''
+
+
+def probe(project: Path, *argv: str) -> str:
+    """Build in a fresh process; the heavy libraries the build process loaded."""
+    argv = ['--project', str(project), 'build', '2015', '--lang', 'en', *argv]
+    done = subprocess.run([sys.executable, '-c', PROBE.format(root=str(ROOT), argv=argv)],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_an_edit_to_the_narrative_loads_neither_pandas_nor_matplotlib(project_copy, tmp_path):
+    out = str(tmp_path / 'a.pdf')
+    assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: matplotlib numpy pandas'
+    replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
+    # WeasyPrint is loaded by the renderer process, not by the build's own.
+    assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'
+    assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'  # cached
+
+
+def test_the_data_view_loads_without_numpy(project_copy, tmp_path):
+    once(project_copy, tmp_path / 'a.pdf', jobs=1)
+    (view,) = (project_copy / 'build/cache/data').glob('*.pickle')
+    code = (f'import pickle, sys; sys.path.insert(0, {str(ROOT)!r}); '
+            f'view = pickle.loads(open({str(view)!r}, "rb").read()); '
+            'print(sorted(view.series["en"]), "numpy" in sys.modules)')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["['goods-trade',", "'nexus-members',", "'state-exports',",
+                                   "'truck-crossings',", "'us-exports']", 'False']

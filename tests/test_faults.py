@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,21 @@ def test_a_failure_in_any_stage_leaves_the_previous_pdf(stage, jobs, previous, m
     assert f'injected failure while {stage}' in err
     assert sha(out) == before
     assert leftovers(project, out) == []
+
+
+def test_a_renderer_that_dies_is_a_clear_error(previous, monkeypatch, capsys):
+    """With two cores, WeasyPrint renders in a second process; if that process dies (as
+    a crash in a native library would end it), the build says so and replaces nothing."""
+    project, out = previous
+    monkeypatch.setattr(render, 'render_pdf', lambda *args, **kwargs: os._exit(9))
+    before = sha(out)
+    status = main(['--project', str(project), 'build', '2015', '--lang', 'en', '--out',
+                   str(out), '--no-cache', '-j', '2'])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert ('error: the rendering process stopped unexpectedly (exit status 9); no PDF was '
+            'written') in err
+    assert sha(out) == before and leftovers(project, out) == []
 
 
 def test_an_interrupted_build_leaves_the_previous_pdf(previous, monkeypatch, capsys):

@@ -1,0 +1,206 @@
+"""Stage 2, data (continued): from the validated tables, everything the later stages take
+from ``data/``, as plain Python values, per language:
+
+- the values the narrative may print (:mod:`facts`);
+- the rows of the tables the report prints;
+- the series each chart draws, with its labels in the language.
+
+Nothing in a :class:`DataView` is a pandas object, so it can be kept: it is cached in
+``build/cache/data/``, keyed by the digests of ``data/``, ``charts/charts.toml``, the
+edition's configuration, the pipeline's code and the library versions. A build whose data
+did not change (an edit to the narrative, a new translation) takes the view from there and
+never loads pandas. The cache file is a pickle of the pipeline's own classes, written by
+the build in the project's build folder; a file that cannot be read is recomputed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ChartError, DataError, ReportError
+from .project import Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .charts import ChartSpec
+    from .config import EditionConfig
+    from .data import Table, Tables
+
+
+@dataclass(frozen=True)
+class Series:
+    """What one chart draws, in one language."""
+
+    xs: list
+    """The x values as the data has them: years (int), months ('2014-12') or codes."""
+    ys: list[float]
+    """The y values, divided by the chart's ``y_scale``."""
+    labels: list[str]
+    """Each x as the language shows it (a state's name, 'December 2014')."""
+    period: str = ''
+    """The last data year of a yearly dataset ('' otherwise)."""
+
+
+@dataclass
+class DataView:
+    """Everything an edition takes from ``data/``, per language."""
+
+    values: dict[str, dict] = field(default_factory=dict)
+    """lang -> the values a section may print (without the helper functions)."""
+    rows: dict[str, dict[str, list[tuple]]] = field(default_factory=dict)
+    """lang -> printed table -> its rows, as data (translated words come at compose)."""
+    series: dict[str, dict[str, Series]] = field(default_factory=dict)
+    """lang -> chart -> its series (empty when the chart definitions have problems)."""
+
+
+def data_view(project: Project, config: EditionConfig, languages: list[str],
+              specs: dict[str, ChartSpec], cache: Path | None = None
+              ) -> tuple[DataView | None, list[ReportError]]:
+    """The edition's view of ``data/`` in ``languages``, and every problem found.
+
+    The view is None when the data itself has problems. When only the chart definitions
+    have problems, the view has no series (the narrative can still be checked)."""
+    key = _key(project, config, languages) if cache is not None else ''
+    if cache is not None:
+        view = _cached(cache, key)
+        if view is not None:
+            return view, []
+    view, problems = _extract(project, config, languages, specs)
+    if cache is not None and view is not None and not problems:
+        _store(cache, key, view)
+    return view, problems
+
+
+def _extract(project: Project, config: EditionConfig, languages: list[str],
+             specs: dict[str, ChartSpec]) -> tuple[DataView | None, list[ReportError]]:
+    from . import data as data_stage   # pandas: only when the data has to be read
+    from . import facts
+    from .charts import chart_problems
+
+    problems: list[ReportError] = []
+    all_tables = data_stage.load_tables(project, gather=problems)
+    tables = data_stage.window(all_tables, config.data_through)
+    unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
+    chart_file = project.charts / 'charts.toml'
+    chart_shown = project.show(chart_file)
+    chart_issues = chart_problems(specs, config.figures, tables, languages, chart_shown,
+                                  unreadable, chart_file.read_text(encoding='utf-8'))
+    if unreadable or problems:
+        return None, problems + chart_issues
+    view = DataView()
+    for lang in languages:
+        view.values[lang] = facts.narrative_values(tables, config.year, config.data_through,
+                                                   lang, all_tables)
+        try:
+            view.rows[lang] = {name: rows(tables, lang) for name, rows in TABLES.items()}
+        except DataError as error:
+            problems.append(error)
+    if not chart_issues:
+        for lang in languages:
+            view.series[lang] = {}
+            for chart_id in config.figures:
+                try:
+                    view.series[lang][chart_id] = chart_series(specs[chart_id], tables, lang,
+                                                               chart_id, chart_shown)
+                except ChartError as error:
+                    problems.append(error)
+    problems = _unique(problems) + chart_issues
+    return (None if any(isinstance(p, DataError) for p in problems) else view), problems
+
+
+def _unique(problems: list[ReportError]) -> list[ReportError]:
+    seen: dict[str, ReportError] = {}
+    for problem in problems:
+        seen.setdefault(str(problem), problem)
+    return list(seen.values())
+
+
+def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
+                 shown: str) -> Series:
+    """The points of one chart from the (windowed) tables."""
+    from .charts import x_label
+
+    table = tables[spec.dataset]
+    frame = table.frame
+    for column, value in spec.where.items():
+        frame = frame[frame[column] == value]
+    frame = frame.dropna(subset=[spec.y])
+    if spec.kind == 'hbar':
+        frame = frame.sort_values(spec.y, ascending=False).head(spec.top or 10)
+    else:
+        frame = frame.sort_values(spec.x)
+    if frame.empty:
+        raise ChartError(f"[{chart_id}] no data to draw within the edition's years",
+                         path=shown)
+    xs = [_plain(x) for x in frame[spec.x]]
+    ys = [float(value) / spec.y_scale for value in frame[spec.y]]
+    if spec.names is not None:
+        names = tables[spec.names]
+        lookup = dict(zip(names.frame[names.spec.key[0]], names.text('name', lang)))
+        labels = [str(lookup[x]) for x in xs]
+    else:
+        labels = [x_label(x, spec, lang) for x in xs]
+    period = str(int(frame[table.spec.period].max())) if table.spec.period == 'year' else ''
+    return Series(xs, ys, labels, period)
+
+
+def _plain(value):
+    """A numpy scalar as the Python value (so that a view never needs numpy to load)."""
+    return value.item() if hasattr(value, 'item') else value
+
+
+def _initiatives_rows(tables: Tables, lang: str) -> list[tuple]:
+    """(id, area, title, lead, status, completed) of every initiative, in ``lang``."""
+    table: Table = tables['initiatives']
+    frame = table.frame
+    titles, leads = table.text('title', lang), table.text('lead', lang)
+    rows = []
+    for i, r in enumerate(frame.itertuples()):
+        if r.status == 'completed' and not isinstance(r.completed, str):
+            raise DataError("status is 'completed' but the 'completed' date is empty "
+                            '(give at least the year)', path=table.shown, line=table.lines[i])
+        rows.append((r.id, r.area, str(titles.iloc[i]), str(leads.iloc[i]), r.status,
+                     r.completed if isinstance(r.completed, str) else ''))
+    return rows
+
+
+TABLES = {'initiatives': _initiatives_rows}
+"""The tables a section may place (``@table(initiatives)``): name -> its rows."""
+
+
+def _key(project: Project, config: EditionConfig, languages: list[str]) -> str:
+    from .inputs import CODE, digests, key, software
+
+    files = {project.show(p): p for p in sorted(project.data.rglob('*')) if p.is_file()}
+    for path in [project.charts / 'charts.toml',
+                 project.edition_dir(config.id) / 'edition.toml',
+                 *sorted(CODE.glob('*.py'))]:
+        if path.is_file():
+            files[project.show(path)] = path
+    return key('data', sorted(languages), software(), digests(files))
+
+
+def _cached(cache: Path, key: str) -> DataView | None:
+    try:
+        with (cache / 'data' / f'{key}.pickle').open('rb') as stream:
+            view = pickle.load(stream)
+    except Exception:   # missing, truncated or from other code: computed again
+        return None
+    return view if isinstance(view, DataView) else None
+
+
+def _store(cache: Path, key: str, view: DataView) -> None:
+    folder = cache / 'data'
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix='.', suffix='.pickle')
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            pickle.dump(view, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, folder / f'{key}.pickle')
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
