@@ -14,7 +14,8 @@ its own process.
 
 The stage modules are imported when first needed, so that a build with nothing to do
 never loads pandas, matplotlib or WeasyPrint. With two cores or more, WeasyPrint starts
-loading in a second process before anything else (see :class:`~.render.Renderer`).
+loading in a second process before anything else (see :func:`~.render.start_renderer`),
+and matplotlib in a third while the data is read, when charts have to be drawn.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import EditionConfig
     from .document import Composed
     from .load import Edition
-    from .render import Embedded, Rendered, Renderer
+    from .render import Embedded, Rendered
+    from .worker import Worker
 
 STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
           'Drawing the charts', 'Composing the document', 'Rendering the PDF']
@@ -91,11 +93,23 @@ class Prepared:
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
-            cache: Path | None = None) -> Prepared:
+            cache: Path | None = None, spare_core: bool = False) -> Prepared:
     """Phase 1: everything read, checked and composed in memory, per language.
 
     With a ``cache`` folder, the data view and the charts come from it when their inputs
-    are unchanged (``check`` and ``publish`` compute everything)."""
+    are unchanged (``check`` and ``publish`` compute everything). With a ``spare_core``,
+    when the data has to be read, matplotlib loads in a second process meanwhile, and the
+    charts are drawn there."""
+    drawer: list[Worker] = []   # the chart drawer, once started
+    try:
+        return _prepare(project, request, progress, cache, spare_core, drawer)
+    finally:
+        for worker in drawer:
+            worker.stop()
+
+
+def _prepare(project: Project, request: BuildRequest, progress: Progress,
+             cache: Path | None, spare_core: bool, drawer: list[Worker]) -> Prepared:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -131,7 +145,13 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
 
     progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
     specs = charts_stage.load_chart_specs(project)
-    view, found = data_view(project, edition.config, languages, specs, cache)
+
+    def load_matplotlib_meanwhile() -> None:
+        if spare_core and edition.config.figures:
+            drawer.append(charts_stage.start_drawer(project))
+
+    view, found = data_view(project, edition.config, languages, specs, cache,
+                            on_miss=load_matplotlib_meanwhile)
     problems += found
     for lang in languages:
         problems += missing_messages(project, lang)
@@ -161,10 +181,9 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
-    charts_cache = cache / 'charts' if cache is not None else None
-    drawn = {lang: charts_stage.draw_charts(project, specs, edition.config.figures,
-                                            view.series[lang], lang, charts_cache)
-             for lang in languages}
+    drawn = charts_stage.draw_charts(project, specs, edition.config.figures, view.series,
+                                     cache / 'charts' if cache is not None else None,
+                                     drawer[0] if drawer else None)
     lap('charts')
 
     progress(5, STAGES[4], f"{ed}: {', '.join(languages)}")
@@ -207,14 +226,14 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
     A problem in any document stops the run before any PDF is written; the problems of
     every document are reported together.
     """
-    from .render import Renderer
+    from .render import start_renderer
 
     started = time.perf_counter()
     # First of all, WeasyPrint starts loading in a second process (the speculation is
     # stopped below if there is not exactly one document to render).
     renderer = None
     if jobs > 1 and (project.templates / 'fonts').is_dir():
-        renderer = Renderer(project.templates / 'fonts', project.build)
+        renderer = start_renderer(project.templates / 'fonts', project.build)
     rendered: dict[int, tuple[Path, BuildResult]] = {}
     try:
         from .cache import PdfCache
@@ -305,7 +324,7 @@ def _weight(project: Project, document: _Document) -> int:
 
 
 def _run(project: Project, todo: list[_Document], progress: Progress,
-         cache_dir: Path | None, jobs: int, cache, renderer: Renderer | None
+         cache_dir: Path | None, jobs: int, cache, renderer: Worker | None
          ) -> dict[int, tuple[Path, BuildResult]]:
     """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (one
     document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there)."""
@@ -339,8 +358,9 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
                 progress(6, 'Rendered', f'{document.config.id} {document.lang}')
             outputs = [finished[id(d)] for d in todo]
     else:
-        prepared_all = _gather(map(_prepare_quietly, [project] * len(todo), requests,
-                                   [cache_dir] * len(todo), [progress] * len(todo)), todo)
+        prepared_all = _gather([_prepare_quietly(project, request, cache_dir, progress,
+                                                 renderer is not None)
+                                for request in requests], todo)
         outputs = []
         for prepared, document in zip(prepared_all, todo):
             progress(6, STAGES[5], f'{document.config.id} {document.lang}')
@@ -389,15 +409,15 @@ def _unique(problems: list[ReportError]) -> list[ReportError]:
 
 
 def _prepare_quietly(project: Project, request: BuildRequest, cache_dir: Path | None,
-                     progress: Progress = quiet):
+                     progress: Progress = quiet, spare_core: bool = False):
     try:
-        return prepare(project, request, progress, cache_dir)
+        return prepare(project, request, progress, cache_dir, spare_core)
     except ReportError as error:
         return error
 
 
 def _render_quietly(project: Project, prepared: Prepared, target: Path,
-                    renderer: Renderer | None = None):
+                    renderer: Worker | None = None):
     """Render one document to a hidden file beside its target; (temp path, result)."""
     started = time.perf_counter()
     lang = next(iter(prepared.composed))
@@ -425,12 +445,12 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path,
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
                     variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
-                    html: Path | None = None, renderer: Renderer | None = None,
+                    html: Path | None = None, renderer: Worker | None = None,
                     name: str | None = None) -> tuple[Rendered, Path | None]:
     """Write one language's composed document to a private folder and render it to
     ``target`` (here, or in the ``renderer`` process). Each render has its own folder,
     so builds running at once never share one."""
-    from .render import render_pdf, write_atomically
+    from .render import render_in, render_pdf, write_atomically
 
     project.build.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f'{prepared.edition.id}-{lang}-',
@@ -446,7 +466,7 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
             if renderer is None:
                 rendered = render_pdf(html_path, target, **options)
             else:
-                rendered = renderer.render(html_path, **options)
+                rendered = render_in(renderer, html_path, **options)
                 if target is not None:
                     write_atomically(target, rendered.data)
         except OSError as error:

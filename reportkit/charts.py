@@ -31,6 +31,7 @@ from .typography import for_language
 if TYPE_CHECKING:  # pragma: no cover
     from .data import Tables
     from .dataview import Series
+    from .worker import Worker
 
 CODE = [Path(__file__).resolve().parent / name
         for name in ('charts.py', 'numbers.py', 'typography.py')]
@@ -285,25 +286,54 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
 
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
-                series: dict[str, Series], lang: str, cache: Path | None = None
-                ) -> dict[str, Chart]:
-    """Draw every wanted figure for ``lang`` (definitions and data checked in stage 2).
+                series: dict[str, dict[str, Series]], cache: Path | None = None,
+                drawer: Worker | None = None) -> dict[str, dict[str, Chart]]:
+    """Draw every wanted figure in every language of ``series`` (lang -> chart -> series;
+    definitions and data were checked in stage 2): lang -> chart -> figure.
 
     With a ``cache`` folder, a figure is drawn again only when its definition, its series,
-    the house style, the fonts, the drawing code or matplotlib changed."""
+    the house style, the fonts, the drawing code or matplotlib changed. With a ``drawer``
+    (:func:`start_drawer`), the figures are drawn there."""
     shown = project.show(project.charts / 'charts.toml')
-    drawn = {}
     look = style_digest(project) if cache is not None else ''
-    for chart_id in wanted:
-        spec = specs[chart_id]
-        key = chart_key(chart_id, spec, series[chart_id], lang, look)
-        chart = _cached(cache, key) if cache is not None else None
-        if chart is None:
-            chart = draw_chart(project, chart_id, spec, series[chart_id], lang, shown)
+    drawn: dict[tuple[str, str], Chart] = {}
+    todo: list[tuple[str, str, str]] = []
+    for lang, by_id in series.items():
+        for chart_id in wanted:
+            key = chart_key(chart_id, specs[chart_id], by_id[chart_id], lang, look)
+            chart = _cached(cache, key) if cache is not None else None
+            if chart is None:
+                todo.append((lang, chart_id, key))
+            else:
+                drawn[lang, chart_id] = chart
+    if todo:
+        work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown)
+                for lang, chart_id, _ in todo]
+        made = (drawer.submit(draw_several, project, work).result() if drawer is not None
+                else draw_several(project, work))
+        for (lang, chart_id, key), chart in zip(todo, made):
+            drawn[lang, chart_id] = chart
             if cache is not None:
                 _store(cache, key, chart)
-        drawn[chart_id] = chart
-    return drawn
+    return {lang: {chart_id: drawn[lang, chart_id] for chart_id in wanted}
+            for lang in series}
+
+
+def draw_several(project: Project, charts: list[tuple]) -> list[Chart]:
+    """:func:`draw_chart` of each (chart id, spec, series, lang, shown), in order."""
+    return [draw_chart(project, *chart) for chart in charts]
+
+
+def start_drawer(project: Project) -> Worker:
+    """A :class:`~.worker.Worker` that loads matplotlib and the house style ahead of
+    time, while the build reads the data (for :func:`draw_charts`)."""
+    from .worker import Worker
+
+    def preload() -> None:
+        _, plt = _pyplot()
+        _use_house_style(project, plt)
+
+    return Worker(preload, 'chart-drawing')
 
 
 def chart_key(chart_id: str, spec: ChartSpec, series: Series, lang: str, look: str) -> str:

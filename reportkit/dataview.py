@@ -20,7 +20,7 @@ import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .errors import ChartError, DataError, ReportError
 from .project import Project
@@ -58,17 +58,21 @@ class DataView:
 
 
 def data_view(project: Project, config: EditionConfig, languages: list[str],
-              specs: dict[str, ChartSpec], cache: Path | None = None
+              specs: dict[str, ChartSpec], cache: Path | None = None,
+              on_miss: Callable[[], None] | None = None
               ) -> tuple[DataView | None, list[ReportError]]:
     """The edition's view of ``data/`` in ``languages``, and every problem found.
 
     The view is None when the data itself has problems. When only the chart definitions
-    have problems, the view has no series (the narrative can still be checked)."""
+    have problems, the view has no series (the narrative can still be checked).
+    ``on_miss()`` is called before the data is read (the view was not in the cache)."""
     key = _key(project, config, languages) if cache is not None else ''
     if cache is not None:
         view = _cached(cache, key)
         if view is not None:
             return view, []
+    if on_miss is not None:
+        on_miss()
     view, problems = _extract(project, config, languages, specs)
     if cache is not None and view is not None and not problems:
         _store(cache, key, view)

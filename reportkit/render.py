@@ -21,9 +21,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from .errors import RenderError, ReportError
+from .errors import RenderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .worker import Worker
 
 PDF_VARIANT = 'pdf/ua-1'
 """Tagged, accessible PDF (PDF/UA-1): structure tree, /Lang, DisplayDocTitle."""
@@ -177,81 +181,45 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
                      'write': time.perf_counter() - clock - layout}, data)
 
 
-class Renderer:
-    """WeasyPrint in a second process, loading while this one checks and composes.
+def start_renderer(fonts_dir: Path, scratch: Path) -> Worker:
+    """A :class:`~.worker.Worker` that loads WeasyPrint, to :func:`render_in` later.
 
     Loading WeasyPrint takes most of a second, as long as reading, checking and composing
-    a document. A build that may have one document to render starts the renderer first,
-    so that both run side by side on two cores; it is stopped unused when the document
-    turns out to be unchanged. The renderer returns the PDF's bytes: files are written by
-    the build alone, so that an interrupted build leaves nothing behind.
-    """
+    a document: a build with one document to render starts the renderer first, so that
+    both run side by side on two cores, and stops it unused when the document turns out
+    to be unchanged."""
+    from .worker import Worker
 
-    def __init__(self, fonts_dir: Path, scratch: Path) -> None:
-        import multiprocessing
-
-        use_bundled_fonts(fonts_dir, scratch)   # before the fork: the renderer inherits it
-        context = multiprocessing.get_context('fork')
-        self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True,
-                                        name='renderer')
-        self._process.start()
-        theirs.close()
-
-    def render(self, html_path: Path, **options) -> Rendered:
-        """:func:`render_pdf` of ``html_path`` in the renderer (writing no file); the
-        renderer stops afterwards. Raises what the render raised."""
-        try:
-            self._connection.send((html_path, options))
-            outcome = self._connection.recv()
-        except (EOFError, OSError):
-            self._process.join(5)
-            raise RenderError(f'the rendering process stopped unexpectedly (exit status '
-                              f'{self._process.exitcode}); no PDF was written') from None
-        finally:
-            self.stop()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    def stop(self) -> None:
-        """Stop the renderer, whatever it is doing (loading, waiting or done)."""
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._connection.close()
+    use_bundled_fonts(fonts_dir, scratch)   # before the fork: the renderer inherits it
+    return Worker(_load_weasyprint, 'rendering')
 
 
-def _serve(connection) -> None:
-    """The renderer process: load WeasyPrint, render one document, send the result."""
-    import signal
-    import traceback
+def render_in(renderer: Worker, html_path: Path, **options) -> Rendered:
+    """:func:`render_pdf` of ``html_path`` in the ``renderer`` (writing no file; the PDF
+    is in the result), which is stopped afterwards."""
+    try:
+        return renderer.submit(_render_here, html_path, options).result()
+    finally:
+        renderer.stop()
 
-    # Ctrl-C reaches every process of the terminal; the build answers it and stops us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+_LOADING = 0.0
+"""Seconds the renderer took to load WeasyPrint."""
+
+
+def _load_weasyprint() -> None:
+    global _LOADING
     started = time.perf_counter()
     import weasyprint  # noqa: F401
     from weasyprint.text.fonts import FontConfiguration  # noqa: F401
 
     from .access import check_pdf  # noqa: F401
-    loading = time.perf_counter() - started
-    try:
-        html_path, options = connection.recv()
-    except EOFError:   # the build has nothing to render
-        return
-    try:
-        rendered = render_pdf(html_path, None, **options)
-        outcome = dataclasses.replace(rendered, timings={**rendered.timings,
-                                                         'weasyprint': loading})
-    except BaseException as error:  # sent back, and raised in the build
-        if not isinstance(error, ReportError):   # a bug: keep where it happened
-            error.add_note('In the rendering process:\n' + ''.join(
-                traceback.format_exception(error)).rstrip())
-        outcome = error
-    try:
-        connection.send(outcome)
-    except Exception:   # an exception that cannot be pickled: its text travels
-        connection.send(RuntimeError(f'{type(outcome).__name__}: {outcome}'))
+    _LOADING = time.perf_counter() - started
+
+
+def _render_here(html_path: Path, options: dict) -> Rendered:
+    rendered = render_pdf(html_path, None, **options)
+    return dataclasses.replace(rendered, timings={**rendered.timings, 'weasyprint': _LOADING})
 
 
 def write_atomically(target: Path, data: bytes) -> None:

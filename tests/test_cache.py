@@ -60,6 +60,14 @@ def test_the_renderer_is_stopped_when_nothing_is_to_render(project_copy, tmp_pat
     assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'b.pdf')
 
 
+def test_one_process_or_three_make_the_same_pdf(project_copy, tmp_path):
+    """-j 1 does everything in one process; -j 2 renders in a second process and draws
+    the charts in a third."""
+    once(project_copy, tmp_path / 'a.pdf', jobs=1, use_cache=False)
+    once(project_copy, tmp_path / 'b.pdf', jobs=2, use_cache=False)
+    assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'b.pdf')
+
+
 def test_a_sentence_changed_renders_the_pdf_but_reuses_the_charts(project_copy, tmp_path,
                                                                   drawn):
     once(project_copy, tmp_path / 'a.pdf', jobs=1)
@@ -168,9 +176,12 @@ def probe(project: Path, *argv: str) -> str:
 
 def test_an_edit_to_the_narrative_loads_neither_pandas_nor_matplotlib(project_copy, tmp_path):
     out = str(tmp_path / 'a.pdf')
-    assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: matplotlib numpy pandas'
+    # WeasyPrint is loaded by the renderer process and matplotlib by the chart drawer,
+    # not by the build's own process.
+    assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: numpy pandas'
+    assert probe(project_copy, '--out', out, '-j', '1', '--no-cache') == \
+        'loaded: matplotlib numpy pandas weasyprint'             # -j 1: all in one process
     replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
-    # WeasyPrint is loaded by the renderer process, not by the build's own.
     assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'
     assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'  # cached
 
