@@ -163,6 +163,11 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     deferred = [p for p in problems if p.path == chart_file or p.path in catalogues]
     if view is None or len(deferred) < len(problems):
         raise_all(problems, f'edition {ed}: inputs are missing or wrong')
+    figures = None
+    if drawer and not deferred:   # the drawer draws while the narrative is written out
+        figures = charts_stage.draw_charts(project, specs, edition.config.figures,
+                                           view.series, cache / 'charts' if cache else None,
+                                           drawer[0])
     lap('data')
 
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
@@ -181,9 +186,10 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
-    drawn = charts_stage.draw_charts(project, specs, edition.config.figures, view.series,
-                                     cache / 'charts' if cache is not None else None,
-                                     drawer[0] if drawer else None)
+    if figures is None:
+        figures = charts_stage.draw_charts(project, specs, edition.config.figures,
+                                           view.series, cache / 'charts' if cache else None)
+    drawn = figures()
     lap('charts')
 
     progress(5, STAGES[4], f"{ed}: {', '.join(languages)}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -287,13 +287,15 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
                 series: dict[str, dict[str, Series]], cache: Path | None = None,
-                drawer: Worker | None = None) -> dict[str, dict[str, Chart]]:
+                drawer: Worker | None = None
+                ) -> Callable[[], dict[str, dict[str, Chart]]]:
     """Draw every wanted figure in every language of ``series`` (lang -> chart -> series;
-    definitions and data were checked in stage 2): lang -> chart -> figure.
+    definitions and data were checked in stage 2). Returns the function that gives the
+    figures (lang -> chart -> figure), once drawn.
 
     With a ``cache`` folder, a figure is drawn again only when its definition, its series,
     the house style, the fonts, the drawing code or matplotlib changed. With a ``drawer``
-    (:func:`start_drawer`), the figures are drawn there."""
+    (:func:`start_drawer`), the figures are drawn there, while this process goes on."""
     shown = project.show(project.charts / 'charts.toml')
     look = style_digest(project) if cache is not None else ''
     drawn: dict[tuple[str, str], Chart] = {}
@@ -306,22 +308,37 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
                 todo.append((lang, chart_id, key))
             else:
                 drawn[lang, chart_id] = chart
-    if todo:
-        work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown)
-                for lang, chart_id, _ in todo]
-        made = (drawer.submit(draw_several, project, work).result() if drawer is not None
-                else draw_several(project, work))
-        for (lang, chart_id, key), chart in zip(todo, made):
-            drawn[lang, chart_id] = chart
-            if cache is not None:
-                _store(cache, key, chart)
-    return {lang: {chart_id: drawn[lang, chart_id] for chart_id in wanted}
-            for lang in series}
+    work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown)
+            for lang, chart_id, _ in todo]
+    pending = drawer.submit(draw_on_two_cores, project, work) if drawer and todo else None
+
+    def figures() -> dict[str, dict[str, Chart]]:
+        if todo:
+            made = pending.result() if pending else draw_several(project, work)
+            for (lang, chart_id, key), chart in zip(todo, made):
+                drawn[lang, chart_id] = chart
+                if cache is not None:
+                    _store(cache, key, chart)
+        return {lang: {chart_id: drawn[lang, chart_id] for chart_id in wanted}
+                for lang in series}
+
+    return figures
 
 
 def draw_several(project: Project, charts: list[tuple]) -> list[Chart]:
     """:func:`draw_chart` of each (chart id, spec, series, lang, shown), in order."""
     return [draw_chart(project, *chart) for chart in charts]
+
+
+def draw_on_two_cores(project: Project, charts: list[tuple]) -> list[Chart]:
+    """In the drawer, once matplotlib is loaded: half of the charts are drawn in a fork of
+    the drawer, which inherits matplotlib instead of loading it again."""
+    from .worker import call_in_fork
+
+    half = len(charts) // 2
+    theirs = call_in_fork(draw_several, project, charts[half:]) if half else None
+    ours = draw_several(project, charts[:half] if half else charts)
+    return ours + theirs() if theirs else ours
 
 
 def start_drawer(project: Project) -> Worker:

@@ -102,3 +102,40 @@ def _serve(connection, preload: Callable[[], None]) -> None:
         except Exception:   # a result that cannot be pickled: its text travels
             connection.send((True, RuntimeError(f'{type(outcome[1]).__name__}: '
                                                 f'{outcome[1]}')))
+
+
+def call_in_fork(function: Callable, *args) -> Callable[[], object]:
+    """Start ``function(*args)`` in a fork of this process, which inherits everything
+    this one has loaded (nothing to load again); returns a function that waits for the
+    result and returns it, or raises what ``function`` raised."""
+    import multiprocessing
+    import os
+
+    ours, theirs = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:   # the fork: run, send, and leave without running any cleanup
+        try:
+            ours.close()
+            try:
+                outcome = (False, function(*args))
+            except BaseException as error:
+                outcome = (True, error)
+            theirs.send(outcome)
+        finally:
+            os._exit(0)
+    theirs.close()
+
+    def result():
+        try:
+            failed, value = ours.recv()
+        except EOFError:
+            raise RenderError('a process drawing charts stopped unexpectedly; no PDF was '
+                              'written') from None
+        finally:
+            ours.close()
+            os.waitpid(pid, 0)
+        if failed:
+            raise value
+        return value
+
+    return result
