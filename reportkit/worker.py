@@ -84,13 +84,19 @@ def _serve(connection, preload: Callable[[], None]) -> None:
 
     # Ctrl-C reaches every process of the terminal; the build answers it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    preload()
+    try:
+        preload()
+        unloaded = None
+    except Exception as error:   # e.g. a library that cannot load: the answer to every call
+        unloaded = error
     while True:
         try:
             function, args, kwargs = connection.recv()
         except EOFError:   # the build is done with us
             return
         try:
+            if unloaded is not None:
+                raise unloaded
             outcome = (False, function(*args, **kwargs))
         except BaseException as error:  # sent back, and raised in the build
             if not isinstance(error, ReportError):   # a bug: keep where it happened
@@ -119,6 +125,10 @@ def call_in_fork(function: Callable, *args) -> Callable[[], object]:
             try:
                 outcome = (False, function(*args))
             except BaseException as error:
+                if not isinstance(error, ReportError):   # a bug: keep where it happened
+                    import traceback
+                    error.add_note('In a forked process:\n' + ''.join(
+                        traceback.format_exception(error)).rstrip())
                 outcome = (True, error)
             theirs.send(outcome)
         finally:
