@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import ReportError, RenderError, problems_of, raise_all
+from .errors import ReportError, RenderError, problems_of, raise_all, unique
 from .project import Project
 from .render import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
@@ -400,18 +400,8 @@ def _gather(results, todo: list[_Document]) -> list[Prepared]:
         editions = sorted({d.config.id for d in todo})
         which = (f'edition {editions[0]}' if len(editions) == 1
                  else f"editions {', '.join(editions)}")
-        raise_all(_unique(problems), f'{which}: inputs have problems; nothing was written')
+        raise_all(unique(problems), f'{which}: inputs have problems; nothing was written')
     return prepared
-
-
-def _unique(problems: list[ReportError]) -> list[ReportError]:
-    """The same problem found by two documents (e.g. a data file) is listed once."""
-    seen, unique = set(), []
-    for problem in problems:
-        if str(problem) not in seen:
-            seen.add(str(problem))
-            unique.append(problem)
-    return unique
 
 
 def _prepare_quietly(project: Project, request: BuildRequest, cache_dir: Path | None,
@@ -530,5 +520,5 @@ def check(project: Project, requests: list[BuildRequest], progress: Progress = q
                 problems += problems_of(error)
                 continue
             checked.append(Checked(request.edition, lang, rendered.pages))
-    raise_all(_unique(problems), 'the check found problems; fix them before building')
+    raise_all(unique(problems), 'the check found problems; fix them before building')
     return checked

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import ChartError, DataError, ReportError
+from .errors import ChartError, DataError, ReportError, unique
 from .project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,15 +112,8 @@ def _extract(project: Project, config: EditionConfig, languages: list[str],
                                                                chart_id, chart_shown)
                 except ChartError as error:
                     problems.append(error)
-    problems = _unique(problems) + chart_issues
+    problems = unique(problems) + chart_issues
     return (None if any(isinstance(p, DataError) for p in problems) else view), problems
-
-
-def _unique(problems: list[ReportError]) -> list[ReportError]:
-    seen: dict[str, ReportError] = {}
-    for problem in problems:
-        seen.setdefault(str(problem), problem)
-    return list(seen.values())
 
 
 def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,

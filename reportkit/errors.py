@@ -85,3 +85,12 @@ def raise_all(problems: list[ReportError], summary: str) -> None:
         raise problems[0]
     if problems:
         raise ProblemList(problems, summary)
+
+
+def unique(problems: list[ReportError]) -> list[ReportError]:
+    """Each problem once (the same one found twice, e.g. by two languages or documents
+    reading one data file), in the order first found."""
+    seen: dict[str, ReportError] = {}
+    for problem in problems:
+        seen.setdefault(str(problem), problem)
+    return list(seen.values())

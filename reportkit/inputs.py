@@ -6,6 +6,7 @@ which inputs changed; the build cache keys PDFs by them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -56,6 +57,13 @@ def digests(files: dict[str, Path]) -> dict[str, str]:
 
 
 def software() -> dict[str, str]:
+    """The versions of Python and of the packages that can change a PDF's bytes."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
+    # Read once per process: the plan and the data view both need them.
     versions = {'python': platform.python_version()}
     for name in SOFTWARE:
         try:
