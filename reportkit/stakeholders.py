@@ -3,62 +3,184 @@
 A CSV file with the columns ``name,email,organization,language`` and an optional
 ``editions`` (edition ids separated by spaces or semicolons; empty means every
 edition). It is checked like the data: every problem names its row.
+
+Addresses are checked here, by one function (:func:`check_address`) used for every
+address the distribution handles: the stakeholders' and the sender's. Each has one
+canonical form (:func:`address_key`), used for the duplicate check, as the ledger's key
+and in the Message-ID.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import unicodedata
 from dataclasses import dataclass
+from email.headerregistry import Address
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from . import files
 from .config import LANGUAGES
 from .errors import DataError, ReportError, raise_all
 
 COLUMNS = ('name', 'email', 'organization', 'language')
 OPTIONAL = ('editions',)
+LIST_LIMIT = 10 * files.MB
+"""The largest stakeholder list read (about 100,000 rows)."""
+CELL_LIMIT = 200
+"""The longest name or organization, in characters."""
+
+# Characters refused in every cell and in the sender's name: control characters
+# (including CR, LF, NEL), Unicode line and paragraph separators (U+2028, U+2029) and
+# invisible format characters (bidirectional overrides, byte-order marks…), which could
+# end a header line in some mail program or make a name read differently from what it
+# is. Zero-width (non-)joiners are part of the correct spelling of some names.
+_UNSAFE_CATEGORIES = frozenset({'Cc', 'Cf', 'Cs', 'Zl', 'Zp'})
+_ALLOWED_FORMAT = frozenset({'\u200c', '\u200d'})   # ZWNJ, ZWJ
+_CONTROL_NAMES = {'\t': 'TAB', '\n': 'LINE FEED', '\r': 'CARRIAGE RETURN',
+                  '\x0b': 'LINE TABULATION', '\x0c': 'FORM FEED', '\x85': 'NEXT LINE',
+                  '\x00': 'NUL', '\x1b': 'ESCAPE', '\x7f': 'DELETE'}
+
+
+def unsafe_character(text: str) -> str | None:
+    """A description of the first character of ``text`` that has no place in a name or a
+    header ("U+2028 LINE SEPARATOR"), or None when there is none."""
+    for ch in text:
+        if unicodedata.category(ch) in _UNSAFE_CATEGORIES and ch not in _ALLOWED_FORMAT:
+            name = _CONTROL_NAMES.get(ch) or unicodedata.name(ch, 'CONTROL CHARACTER')
+            return f'U+{ord(ch):04X} {name}'
+    return None
+
+
+def address_key(address: str) -> str:
+    """The canonical form of a normalized address: the ledger's key, the duplicate check
+    and the Message-ID all use it.
+
+    It is the address as email-validator normalizes it (the domain in lower case and
+    IDNA-normalized, the local part in Unicode NFC) with the local part lower-cased too.
+    In theory the local part is case-sensitive (RFC 5321), but no real mail system treats
+    ``Alex.Martin@`` and ``alex.martin@`` as two mailboxes, and a list retyped from a
+    spreadsheet changes case: so both are one stakeholder, who gets each revision once.
+    """
+    return address.lower()
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A checked address, in the forms the distribution needs."""
+
+    address: str
+    """Normalized (email-validator): what is shown."""
+    key: str
+    """The canonical form (:func:`address_key`)."""
+    wire: str
+    """What goes into the envelope and the headers: the ASCII form (an international
+    domain in its ``xn--`` form) unless the local part itself is international."""
+    ascii_domain: str
+    """The domain in ASCII (``xn--`` form when international)."""
+
+    @property
+    def international(self) -> bool:
+        """The address needs a server that accepts SMTPUTF8 (RFC 6531)."""
+        return not self.wire.isascii()
+
+    def header(self, display_name: str = '') -> Address:
+        """The header value, built by the standard library (a display name is quoted or
+        encoded, never able to add an address)."""
+        local, _, domain = self.wire.rpartition('@')
+        return Address(display_name=display_name, username=local, domain=domain)
+
+
+def check_address(text: str) -> Mailbox:
+    """``text`` as a checked address; ValueError with the reason otherwise."""
+    problem = unsafe_character(text)
+    if problem:
+        raise ValueError(f'contains a line break or another control character ({problem})')
+    try:
+        valid = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    wire = valid.ascii_email or valid.normalized
+    return Mailbox(valid.normalized, address_key(valid.normalized), wire, valid.ascii_domain)
 
 
 @dataclass(frozen=True)
 class Stakeholder:
     name: str
     email: str
-    """Normalized address (lower-case domain)."""
+    """Normalized address (lower-case domain), as shown."""
     organization: str
     language: str
     editions: frozenset[str]
     """Editions wanted; empty means all."""
     line: int
+    mailbox: Mailbox | None = None
+
+    def __post_init__(self) -> None:
+        if self.mailbox is None:
+            object.__setattr__(self, 'mailbox', check_address(self.email))
+
+    @property
+    def key(self) -> str:
+        """The canonical address: the ledger's key."""
+        return self.mailbox.key
 
     def wants(self, edition: str) -> bool:
         return not self.editions or edition in self.editions
 
 
-def load_stakeholders(path: Path, shown: str) -> list[Stakeholder]:
+def list_root(project_root: Path, path: Path) -> tuple[Path, str]:
+    """The folder a stakeholder list must lie in (symlinks followed), and its name for
+    messages: the project when the list is in it, else the folder ``--list`` names it in
+    (a symlink there that leads out of it is refused, as one in the project is)."""
+    path = Path(os.path.abspath(path))
+    if path.is_relative_to(project_root):
+        return project_root, 'the project'
+    return path.parent, f'the folder {path.parent.name}/'
+
+
+def load_stakeholders(path: Path, shown: str,
+                      root: tuple[Path, str] | None = None) -> list[Stakeholder]:
+    """The checked list at ``path``, which must be a regular file of at most 10 MB
+    inside ``root`` (a folder and its name, from :func:`list_root`; by default the folder
+    the list is in)."""
+    if root is None:
+        folder = Path(os.path.abspath(path)).parent
+        root, place = folder, f'the folder {folder.name}/'
+    else:
+        root, place = root
     try:
-        raw = path.read_bytes()
+        text = files.read_text(root, path, what='the stakeholder list', shown=shown,
+                               limit=LIST_LIMIT, error=DataError, place=place)
     except FileNotFoundError:
         raise ReportError('no stakeholder list here: create it (columns name, email, '
                           'organization, language, and optionally editions), or name '
                           'another with --list', path=shown) from None
-    try:
-        text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as error:
-        raise DataError('not UTF-8 text; save the list as CSV UTF-8', path=shown,
-                        line=raw[:error.start].count(b'\n') + 1) from None
     reader = csv.reader(io.StringIO(text, newline=''))
+    try:
+        return _check_rows(reader, shown)
+    except csv.Error as error:
+        raise DataError(f'not a readable CSV file ({error})', path=shown,
+                        line=reader.line_num or 1) from None
+
+
+def _check_rows(reader, shown: str) -> list[Stakeholder]:
     header = [cell.strip() for cell in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
-    if missing or unknown:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or twice:
         parts = []
         if missing:
             parts.append('missing column ' + ', '.join(f"'{c}'" for c in missing))
         if unknown:
             parts.append('unexpected column ' + ', '.join(f"'{c}'" for c in unknown))
+        if twice:
+            parts.append('column ' + ', '.join(f"'{c}'" for c in twice) + ' given twice')
         raise DataError('; '.join(parts) + f" (expected: {', '.join(COLUMNS)}[, editions])",
                         path=shown, line=1)
     problems: list[ReportError] = []
@@ -76,38 +198,48 @@ def load_stakeholders(path: Path, shown: str) -> list[Stakeholder]:
         where = dict(path=shown, line=line)
         if not cells['name']:
             problems.append(DataError("column 'name': empty", **where))
-        broken = [c for c in COLUMNS + OPTIONAL
-                  if any(ord(ch) < 32 or ch == '\x7f' for ch in cells.get(c, ''))]
+        broken = [(c, unsafe_character(cells.get(c, ''))) for c in COLUMNS + OPTIONAL]
+        broken = [(c, problem) for c, problem in broken if problem]
         if broken:   # a line break in a name would break the message's headers
-            problems.append(DataError(f"column '{broken[0]}': contains a line break or "
-                                      'another control character', **where))
+            column, problem = broken[0]
+            problems.append(DataError(f"column '{column}': contains a line break or "
+                                      f'another control character ({problem})', **where))
+            continue
+        long = [c for c in ('name', 'organization') if len(cells[c]) > CELL_LIMIT]
+        if long:
+            problems.append(DataError(f"column '{long[0]}': {len(cells[long[0]]):,} "
+                                      f'characters; at most {CELL_LIMIT} are allowed', **where))
             continue
         try:
-            email = validate_email(cells['email'], check_deliverability=False).normalized
-        except EmailNotValidError as error:
-            problems.append(DataError(f"column 'email': {cells['email']!r} is not a valid "
-                                      f'address ({error})', **where))
+            mailbox = check_address(cells['email'])
+        except ValueError as error:
+            problems.append(DataError(f"column 'email': {_shown(cells['email'])} is not a "
+                                      f'valid address ({error})', **where))
             continue
         language = cells['language'].lower()
         if language not in LANGUAGES:
-            problems.append(DataError(f"column 'language': {cells['language']!r} is not one "
-                                      f"of {', '.join(LANGUAGES)}", **where))
+            problems.append(DataError(f"column 'language': {_shown(cells['language'])} is "
+                                      f"not one of {', '.join(LANGUAGES)}", **where))
             continue
         editions = frozenset(e for e in re.split(r'[\s;,]+', cells.get('editions', '')) if e)
         bad = sorted(e for e in editions if not re.fullmatch(r'\d{4}', e))
         if bad:
-            problems.append(DataError(f"column 'editions': {bad[0]!r} is not an edition "
-                                      '(write years, e.g. 2014; 2015)', **where))
+            problems.append(DataError(f"column 'editions': {_shown(bad[0])} is not an "
+                                      'edition (write years, e.g. 2014; 2015)', **where))
             continue
-        key = email.lower()
-        if key in seen:
-            problems.append(DataError(f'duplicate address {email} (first on line '
-                                      f'{seen[key]})', **where))
+        if mailbox.key in seen:
+            problems.append(DataError(f'duplicate address {mailbox.address} (first on line '
+                                      f'{seen[mailbox.key]})', **where))
             continue
-        seen[key] = line
-        people.append(Stakeholder(cells['name'], email, cells['organization'], language,
-                                  editions, line))
+        seen[mailbox.key] = line
+        people.append(Stakeholder(cells['name'], mailbox.address, cells['organization'],
+                                  language, editions, line, mailbox))
     raise_all(problems, f'{shown}: the stakeholder list has problems')
     if not people:
         raise DataError('the stakeholder list has no one in it', path=shown, line=2)
     return people
+
+
+def _shown(value: str) -> str:
+    """A cell as quoted in a message (shortened: a message stays one readable line)."""
+    return repr(value if len(value) <= 80 else value[:77] + '...')

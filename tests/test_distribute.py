@@ -43,6 +43,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
+        self.envelopes: list[tuple[str, list[str], list[str]]] = []  # MAIL FROM, options, RCPT TO
         self.reject: set[str] = set()          # 550 on RCPT, every time
         self.busy_once: set[str] = set()       # 451 on RCPT, the first time only
         self.kill_on_mail: tuple[int, int] | None = None   # (nth MAIL FROM, pid)
@@ -55,6 +56,7 @@ class Recorder:
             if self.kill_on_mail and self.mails == self.kill_on_mail[0]:
                 os.kill(self.kill_on_mail[1], signal.SIGKILL)
         envelope.mail_from = address
+        envelope.mail_options = list(options)
         return '250 OK'
 
     async def handle_RCPT(self, server, session, envelope, address, options):
@@ -69,15 +71,22 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+            self.envelopes.append((envelope.mail_from, envelope.mail_options,
+                                   list(envelope.rcpt_tos)))
         return '250 Message accepted'
 
     def received(self) -> dict[str, list[email.message.EmailMessage]]:
         got: dict[str, list] = {}
         for recipients, content in self.messages:
-            message = email.message_from_bytes(content, policy=email.policy.default)
+            message = parse(content)
             for recipient in recipients:
                 got.setdefault(recipient, []).append(message)
         return got
+
+
+def parse(content: bytes) -> email.message.EmailMessage:
+    """A message as received (UTF-8 headers too, as an SMTPUTF8 server receives them)."""
+    return email.message_from_string(content.decode('utf-8'), policy=email.policy.default)
 
 
 def free_port() -> int:
@@ -86,12 +95,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp():
+def serve(smtputf8: bool = False):
     recorder = Recorder()
-    controller = Controller(recorder, hostname='127.0.0.1', port=free_port())
+    controller = Controller(recorder, hostname='127.0.0.1', port=free_port(),
+                            enable_SMTPUTF8=smtputf8)
     controller.start()
     recorder.address = f'127.0.0.1:{controller.port}'
+    return recorder, controller
+
+
+@pytest.fixture
+def smtp():
+    """A server without SMTPUTF8 (aiosmtpd's default)."""
+    recorder, controller = serve()
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_utf8():
+    """A server that offers SMTPUTF8 (international addresses)."""
+    recorder, controller = serve(smtputf8=True)
     yield recorder
     controller.stop()
 
