@@ -9,37 +9,25 @@ can be known); the output is capped; macros nest only so deep; a wall clock stop
 the counts cannot see. A limit ends the evaluation with :class:`LimitExceeded`, any other
 mistake with :class:`ExpressionError` or Jinja's ``TemplateSyntaxError``, ``UndefinedError``
 or ``SecurityError``: a one-line message, never a traceback (:func:`template_line`: where).
+The sizes known before a value is built, the counted filters, the rewrite of loops and
+joins and the clock are :mod:`.bounds`; this module applies them to every evaluation.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import update_wrapper
 
 import jinja2
-from jinja2 import filters as jinja_filters
 from jinja2 import nodes
 from jinja2.runtime import BlockReference, LoopContext, Macro
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter, SecurityError
-from jinja2.utils import Namespace, _PassArg, pass_context, pass_environment, pass_eval_context
-from jinja2.visitor import NodeTransformer
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import pass_context
 
-
-class ExpressionError(ValueError):
-    """A writer's expression or chart text cannot be evaluated; the message says why."""
-
-    lineno: int | None = None
-    """The line of the evaluated text, when known."""
-
-
-class LimitExceeded(ExpressionError):
-    """An evaluation would do more work, or build more, than its :class:`Limits` allow."""
+from .bounds import (FILTER_SIZES, FILTERS, HOOKS, ITEM_WEIGHT, TEXT, ExpressionError,
+                     Formatter, Hooks, LimitExceeded, alarm, binop_size, counted, method_size,
+                     weight)
 
 
 @dataclass(frozen=True)
@@ -52,7 +40,8 @@ class Limits:
     max_output: int
     """Characters of the whole result."""
     max_size: int
-    """Characters of any one value an operation builds or prints (see :data:`ITEM_WEIGHT`)."""
+    """Characters of any one value an operation builds or prints (see
+    :data:`.bounds.ITEM_WEIGHT`)."""
     max_depth: int
     """Nested calls of macros, blocks and recursive loops."""
     seconds: float
@@ -62,9 +51,6 @@ class Limits:
 CHARS_PER_OPERATION = 100
 """A value built costs one more operation per 100 characters, so that the budget bounds
 memory as well as time: 100,000 operations build at most 10 MB."""
-ITEM_WEIGHT = 10
-"""An item of a list, tuple, set or dict weighs 10 characters (its separator prints 2):
-weighing a collection takes time for each item, and so does every copy of it."""
 MAX_DIGITS = 4300
 """Digits of a whole number: Python prints no longer ones (``sys.get_int_max_str_digits``),
 so ``10 ** 5000`` is refused before it is computed."""
@@ -95,22 +81,11 @@ LABEL = Limits(max_operations=100, max_output=1_000, max_size=1_000, max_depth=0
 has 10 placeholders and 250 characters. A screen reader reads all of it, so 1,000
 characters, or a field wider than that, is a mistake."""
 
-_HOOKS = ('_loop', '_concat')
 _NESTING = (Macro, BlockReference, LoopContext)
-_TEXT = (str, bytes, bytearray)
-_SEQUENCES = (*_TEXT, list, tuple)
-_PERCENT = re.compile(r'%(?:\([^)]*\))?[-#0 +]*([\d*]*(?:\.[\d*]*)?)')
 _REMOVED_FILTERS = ('urlize', 'xmlattr', 'tojson', 'random', 'center', 'indent', 'wordwrap')
 """HTML, which the narrative refuses anyway; a different text on every build; and layout
 for plain text, meaningless in Markdown. (Each of urlize, center, indent and wordwrap can
 also make a long value from a short one.)"""
-_FILTER_SIZES = {
-    'replace': lambda s, old, new, count=None: _replace_size(str(s), str(old), str(new),
-                                                            count),
-    'batch': lambda value, linecount, fill_with=None: linecount,
-    'slice': lambda value, slices, fill_with=None: slices,
-}
-"""Filters that can make a long value from a short one: the size of what they would make."""
 
 
 class StrictUndefined(jinja2.StrictUndefined):
@@ -131,143 +106,12 @@ class StrictUndefined(jinja2.StrictUndefined):
         return super()._undefined_message
 
 
-def _weight(value, cap: int) -> int:
-    """About how many characters ``value`` prints as (:data:`ITEM_WEIGHT` for each item of
-    a collection), counted only until past ``cap``: a list of a thousand references to one
-    long string weighs what printing it would make."""
-    total, todo = 0, [value]
-    while todo and total <= cap:
-        item = todo.pop()
-        if isinstance(item, _TEXT):
-            total += len(item)
-        elif isinstance(item, int):
-            total += item.bit_length() * 30103 // 100000 + 1
-        elif isinstance(item, (list, tuple, set, frozenset, dict)):
-            total += 2 + ITEM_WEIGHT * len(item)
-            if total <= cap:
-                todo.extend(item.items() if isinstance(item, dict) else item)
-        elif isinstance(item, Namespace):  # prints its attributes
-            todo.append(item._Namespace__attrs)
-        else:
-            total += 1
-    return total
-
-
-def _replace_size(s, old, new, count=None) -> int:
-    hits = s.count(old) if isinstance(old, type(s)) else 0
-    if isinstance(count, int) and count >= 0:
-        hits = min(hits, count)
-    return len(s) + hits * max(0, len(new) - len(old))
-
-
-def _percent_size(template, args, cap: int) -> int:
-    """Characters ``template % args`` makes at most: its text, its values, and each width
-    and precision (for a ``*`` one: every number among the values, to be safe)."""
-    text = template if isinstance(template, str) else template.decode('latin-1')
-    size, values = len(text) + _weight(args, cap), args if isinstance(args, tuple) else (args,)
-    for spec in _PERCENT.findall(text):
-        size += sum(int(n) if len(n) < 10 else cap + 1 for n in re.findall(r'\d+', spec))
-        if '*' in spec:
-            size += sum(abs(v) for v in values if isinstance(v, int))
-    return size
-
-
-def _binop_size(operator: str, left, right, cap: int) -> int:
-    """Size of ``left <operator> right``, known before it is computed (0: small, or, for
-    ``+``, at most twice a value already allowed)."""
-    if operator == '*':
-        for items, times in ((left, right), (right, left)):
-            if isinstance(times, int) and isinstance(items, _SEQUENCES):
-                return _weight(items, cap) * max(times, 0)
-        if isinstance(left, int) and isinstance(right, int):
-            return _weight(left, cap) + _weight(right, cap)
-    elif operator == '**' and isinstance(left, int) and isinstance(right, int):
-        return int(right * math.log10(abs(left))) + 1 if abs(left) > 1 and right > 0 else 0
-    elif operator == '%' and isinstance(left, _TEXT):
-        return _percent_size(left, right, cap)
-    return 0
-
-
-def _method_size(owner, name: str, args: tuple, cap: int) -> int:
-    """Size of what a str, bytes or int method would return (0: small), before it runs."""
-    first = args[0] if args else None
-    if name in ('center', 'ljust', 'rjust', 'zfill', 'to_bytes'):
-        return first if isinstance(first, int) else 0
-    if not isinstance(owner, _TEXT):
-        return 0
-    if name == 'expandtabs':
-        tabsize = 8 if first is None else first
-        tabs = owner.count('\t' if isinstance(owner, str) else b'\t')
-        return len(owner) + tabs * tabsize if isinstance(tabsize, int) else 0
-    if name == 'replace' and len(args) >= 2:
-        return _replace_size(owner, *args[:3])
-    if name == 'join' and isinstance(first, list):
-        return _weight(first, cap) + len(owner) * max(len(first) - 1, 0)
-    if name == 'translate' and isinstance(first, dict):
-        return len(owner) * max([len(v) for v in first.values() if isinstance(v, _TEXT)] + [1])
-    return 0
-
-
 @pass_context
 def _finalize(context, value) -> str:
     return context.environment._printed(value)
 
 
-@pass_eval_context
-def _join(eval_ctx, value, d: str = '', attribute=None) -> str:
-    """``join``, its size checked before it is built."""
-    env = eval_ctx.environment
-    items = list(value)
-    if attribute is not None:
-        items = list(map(jinja_filters.make_attrgetter(env, attribute), items))
-    env._spend(len(items))
-    env._check(_weight(items, env.limits.max_size) + len(str(d)) * max(len(items) - 1, 0),
-               "'join'")
-    return jinja_filters.do_join(eval_ctx, items, d)
-
-
-@pass_environment
-def _sum(env, iterable, attribute=None, start=0):
-    """``sum`` as one counted, size-checked ``+`` per item (adding up lists is quadratic)."""
-    if isinstance(start, _TEXT):
-        raise TypeError("sum() can't sum strings [use ''.join(seq) instead]")
-    if attribute is not None:
-        iterable = map(jinja_filters.make_attrgetter(env, attribute), iterable)
-    for item in iterable:
-        start = env.call_binop(None, '+', start, item)
-    return start
-
-
-@pass_environment
-def _format(env, value, *args, **kwargs) -> str:
-    """``format``, which is the ``%`` operator: the same checks."""
-    if args and kwargs:
-        raise jinja2.FilterArgumentError("can't handle positional and keyword arguments "
-                                         'at the same time')
-    return env.call_binop(None, '%', str(value), kwargs or args)
-
-
-class _Formatter(SandboxedFormatter):
-    """``str.format`` with each width and precision, and the result, capped."""
-
-    def vformat(self, format_string, args, kwargs):
-        self.size = 0
-        return super().vformat(format_string, args, kwargs)
-
-    def format_field(self, value, format_spec: str) -> str:
-        cap = self._env.limits.max_size
-        for digits in re.findall(r'\d+', format_spec):
-            if len(digits) > 9 or int(digits) > cap:
-                raise LimitExceeded(f'a format width or precision of {digits} characters; '
-                                    f'at most {cap:,}')
-        self._env._spend()
-        text = super().format_field(value, format_spec)
-        self.size += len(text)
-        self._env._check(self.size, "'format'")
-        return text
-
-
-class _LabelFormatter(_Formatter):
+class _LabelFormatter(Formatter):
     """Chart texts name values, nothing more: ``{first_x}``, ``{count:d}``."""
 
     def get_value(self, key, args, kwargs):
@@ -289,26 +133,6 @@ class _LabelFormatter(_Formatter):
         return value, first
 
 
-class _Hooks(NodeTransformer):
-    """Jinja compiles ``{% for %}`` to a plain Python loop and ``~`` to a plain join: route
-    both through the sandbox, to count every iteration and check every join's size."""
-
-    def visit_For(self, node: nodes.For) -> nodes.For:
-        self.generic_visit(node)
-        node.iter = _hook('_loop', node.iter)
-        return node
-
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
-        self.generic_visit(node)
-        return _hook('_concat', *node.nodes)
-
-
-def _hook(name: str, *args: nodes.Expr) -> nodes.Call:
-    line = args[0].lineno
-    return nodes.Call(nodes.EnvironmentAttribute(name, lineno=line), list(args), [], None,
-                      None, lineno=line)
-
-
 class Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with strict undefined values everywhere, that counts and
     caps the work of an evaluation (``operations`` is the count of the last one)."""
@@ -325,10 +149,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.globals['range'] = self._range
         for name in _REMOVED_FILTERS:
             del self.filters[name]
-        self.filters.update(join=_join, sum=_sum, format=_format)
-        self.filters.update({name: self._counted(func, name, _FILTER_SIZES.get(name))
+        self.filters.update(FILTERS)
+        self.filters.update({name: counted(self, func, name, FILTER_SIZES.get(name))
                              for name, func in self.filters.items()})
-        self.tests.update({name: self._counted(func, name, None)
+        self.tests.update({name: counted(self, func, name, None)
                            for name, func in self.tests.items()})
 
     def render(self, source: str, context: dict) -> str:
@@ -336,7 +160,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.operations, self._depth = 0, 0
         self._deadline = time.monotonic() + self.limits.seconds
         try:
-            with _alarm(self.limits.seconds):
+            with alarm(self.limits.seconds):
                 return self._collect(self.from_string(source).generate(context))
         except (ExpressionError, jinja2.TemplateSyntaxError, jinja2.UndefinedError,
                 SecurityError):
@@ -361,7 +185,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return ''.join(out)
 
     def _parse(self, source, name, filename) -> nodes.Template:
-        return _Hooks().visit(super()._parse(source, name, filename))
+        return Hooks().visit(super()._parse(source, name, filename))
 
     def _spend(self, operations: int = 1) -> None:
         self.operations += operations
@@ -380,7 +204,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def _charge(self, value, what: str) -> None:
         """Count a value built by its size, and refuse it when it is too large."""
-        size = _weight(value, self.limits.max_size)
+        size = weight(value, self.limits.max_size)
         self._check(size, what)
         self._spend(size // CHARS_PER_OPERATION)
 
@@ -399,7 +223,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context, operator, left, right):
         self._spend()
-        size = _binop_size(operator, left, right, self.limits.max_size)
+        size = binop_size(operator, left, right, self.limits.max_size)
         if isinstance(left, int) and isinstance(right, int) and size > MAX_DIGITS:
             raise LimitExceeded(f"'{operator}' would make a number of {size:,} digits; a "
                                 f'number may have at most {MAX_DIGITS:,}')
@@ -410,16 +234,16 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (as Jinja's)
         owner, name = getattr(__obj, '__self__', None), getattr(__obj, '__name__', '')
-        if owner is __self and name in _HOOKS:
+        if owner is __self and name in HOOKS:
             return __obj(*args)
         if isinstance(__obj, _NESTING):
             return __self._nested(__context, __obj, args, kwargs)
         __self._spend()
-        if isinstance(owner, _TEXT) and name == 'join' and args:
+        if isinstance(owner, TEXT) and name == 'join' and args:
             args = (list(args[0]), *args[1:])
             __self._spend(len(args[0]))
-        __self._check(_method_size(owner, name, args, __self.limits.max_size)
-                      if isinstance(owner, (*_TEXT, int)) else 0, f'{name}()')
+        __self._check(method_size(owner, name, args, __self.limits.max_size)
+                      if isinstance(owner, (*TEXT, int)) else 0, f'{name}()')
         value = super().call(__context, __obj, *args, **kwargs)
         __self._charge(value, f'{name or "the call"}()')
         return value
@@ -442,7 +266,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         if super().wrap_str_format(value) is None:
             return None
         text, is_map, formatter = value.__self__, value.__name__ == 'format_map', \
-            _Formatter(self)
+            Formatter(self)
 
         def bounded(*args, **kwargs):
             if is_map:
@@ -453,22 +277,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
         return update_wrapper(bounded, value)
 
-    def _counted(self, func, name: str, size):
-        """A filter or test counted as an operation, its result by its size; ``size`` gives
-        the size of what it would make, before it runs."""
-        skip = 1 if _PassArg.from_obj(func) else 0
-
-        def counted(*args, **kwargs):
-            self._spend()
-            if size is not None and len(args) > skip:
-                self._check(size(*args[skip:], **kwargs), f"'{name}'")
-            value = func(*args, **kwargs)
-            self._charge(value, f"'{name}'")
-            return value
-
-        return update_wrapper(counted, func)
-
-    # What _Hooks and the output route through, and the globals.
+    # What Hooks and the output route through, and the globals.
 
     def _loop(self, iterable):
         for item in iterable:
@@ -497,35 +306,6 @@ class Sandbox(ImmutableSandboxedEnvironment):
             raise LimitExceeded(f'range() of {shown} numbers; at most '
                                 f'{self.limits.max_operations:,} can ever be used')
         return numbers
-
-
-@contextmanager
-def _alarm(seconds: float):
-    """On the main thread, raise :class:`LimitExceeded` after ``seconds`` even within one
-    long step, then restore the previous SIGALRM handler and timer. (On other threads the
-    operation counts look at the clock.)"""
-    if threading.current_thread() is not threading.main_thread() or \
-            not hasattr(signal, 'setitimer'):
-        yield
-        return
-    armed = True
-
-    def ring(signum, frame):
-        if armed:
-            raise LimitExceeded(f'the expressions take more than {seconds:g} s')
-
-    start = time.monotonic()
-    previous = signal.signal(signal.SIGALRM, ring)
-    before = signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
-        if before[0] > 0:
-            left = before[0] - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6), before[1])
 
 
 def _plain(error: BaseException) -> ExpressionError:
@@ -572,6 +352,20 @@ def render(source: str, context: dict, limits: Limits = SECTION) -> str:
     return Sandbox(limits).render(source, context)
 
 
+def _unclosed(template: str) -> int:
+    """Where the first '{' that no '}' closes stands (before the next '{')."""
+    index = 0
+    while (index := template.find('{', index)) != -1:
+        if template.startswith('{{', index):
+            index += 2
+            continue
+        close, reopen = template.find('}', index), template.find('{', index + 1)
+        if close == -1 or -1 < reopen < close:
+            return index
+        index = close + 1
+    return max(template.rfind('{'), 0)
+
+
 def format_text(template: str, values: dict, limits: Limits = LABEL) -> str:
     """A chart text: its ``{name}`` placeholders (optionally with a format spec:
     ``{count:d}``) replaced by ``values``. Only names; widths and the result are capped.
@@ -584,8 +378,9 @@ def format_text(template: str, values: dict, limits: Limits = LABEL) -> str:
         raise
     except (ValueError, TypeError, LookupError, AttributeError) as error:
         message = str(error)
-        if "expected '}'" in message or "Single '{'" in message:
-            start = template.rfind('{')
+        if ("expected '}'" in message or "Single '{'" in message
+                or "unexpected '{'" in message):
+            start = _unclosed(template)
             message = (f'{template[start:start + 40]!r} is not closed: write {{{{ for a '
                        'literal brace')
         elif "Single '}'" in message:
