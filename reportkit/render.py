@@ -194,13 +194,36 @@ def start_renderer(fonts_dir: Path, scratch: Path) -> Worker:
     return Worker(_load_weasyprint, 'rendering')
 
 
-def render_in(renderer: Worker, html_path: Path, **options) -> Rendered:
-    """:func:`render_pdf` of ``html_path`` in the ``renderer`` (writing no file; the PDF
-    is in the result), which is stopped afterwards."""
+def render_in(renderer: Worker | None, html_path: Path, **options) -> Rendered:
+    """:func:`render_pdf` of ``html_path`` in the ``renderer``, which is stopped
+    afterwards, or (None) in a fork of this process; writing no file (the PDF is in the
+    result).
+
+    Either way the render runs in a child process, under the budget of :mod:`.budget`: it
+    limits its own memory, and is killed at the time limit. Overstepping either is a
+    one-line error naming the document."""
+    from .budget import Budget
+    from .worker import OverTime, Stopped, call_in_fork
+
+    shown = options.get('name') or html_path.parent.name
     try:
-        return renderer.submit(_render_here, html_path, options).result()
+        budget = Budget.from_environment()
+        if renderer is None:
+            use_bundled_fonts(options['fonts_dir'], options['scratch'])
+            _load_weasyprint()   # here: this fork and every later one start with it loaded
+            answer = call_in_fork(_render_here, html_path, options, budget, name='rendering')
+        else:
+            answer = renderer.submit(_render_here, html_path, options, budget).result
+        return answer(timeout=budget.seconds)
+    except OverTime:
+        raise budget.over_time(shown) from None
+    except MemoryError:
+        raise budget.over_memory(shown) from None
+    except Stopped as error:
+        raise budget.exceeded(shown, error.status) or error from None
     finally:
-        renderer.stop()
+        if renderer is not None:
+            renderer.stop()
 
 
 _LOADING = 0.0
@@ -217,15 +240,21 @@ def _load_weasyprint() -> None:
     _LOADING = time.perf_counter() - started
 
 
-def _render_here(html_path: Path, options: dict) -> Rendered:
+def _render_here(html_path: Path, options: dict, budget=None) -> Rendered:
+    if budget is not None:   # in the child process that renders, never in the build's
+        budget.limit_this_process()
     rendered = render_pdf(html_path, None, **options)
     return dataclasses.replace(rendered, timings={**rendered.timings, 'weasyprint': _LOADING})
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    """Write ``data`` to ``target`` through a temporary file and a rename (the temporary
+    file is named after this process, and those of killed processes are removed first)."""
+    from .worker import part_prefix, remove_abandoned
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
+    remove_abandoned(target.parent)
+    handle, temp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix='.part',
                                     dir=target.parent)
     try:
         with os.fdopen(handle, 'wb') as stream:
