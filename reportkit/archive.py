@@ -1,4 +1,5 @@
-"""The archive: every published edition and revision, never changed once written.
+"""The archive: its layout, and what a revision in it is: a manifest read, validated and
+(optionally) signed, and the files it lists reached safely.
 
 Layout (``archive/`` in the project by default)::
 
@@ -17,42 +18,35 @@ The archive may sit on a shared drive that others can write, so nothing in it is
 trusted: a manifest is validated when it is read (:func:`revisions`) and names only
 plain files of its own folder; an archived file is reached through
 :meth:`Revision.file_path` or :meth:`Revision.read_file`; symbolic links are never
-followed; and :func:`verify` accounts for every entry of the archive.
+followed; and :func:`reportkit.verify.verify` accounts for every entry of the archive.
+
+Writing into the archive (where it may be, the lock, what a stopped publish left) is
+:mod:`reportkit.place`; its publications page ``index.html`` is :mod:`reportkit.pages`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import errno
-import fcntl
 import hashlib
 import hmac
 import json
 import os
 import re
-import shutil
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from markupsafe import Markup
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
                       field_validator, model_validator)
 
 from . import files
 from .errors import ReportError
-from .i18n import load_messages
-from .numbers import long_date
-from .project import Project
 
 MANIFEST = 'manifest.json'
 INDEX = 'index.html'
 LOCK = '.lock'
 MANIFEST_FORMAT = 1
-LOCK_WAIT_SECONDS = 30
 MANIFEST_LIMIT = files.MB
 NAME_LIMIT = 200
 KEY_VARIABLE = 'REPORT_ARCHIVE_KEY'
@@ -60,9 +54,8 @@ SIGNATURE_METHOD = 'hmac-sha256'
 SYMLINK = 'a symbolic link: the archive holds only files'
 
 _REVISION_FOLDER = re.compile(r'r[1-9][0-9]*')
-_STAGING = re.compile(r'\.r[1-9][0-9]*-.+')            # tempfile.mkdtemp(prefix='.r1-')
-_INDEX_PART = re.compile(r'\.index\.html\..+\.part')   # render.write_atomically's temp
-INPUT_FOLDERS = ('reports', 'data', 'charts', 'templates')
+STAGING = re.compile(r'\.r[1-9][0-9]*-.+')             # tempfile.mkdtemp(prefix='.r1-')
+INDEX_PART = re.compile(r'\.index\.html\..+\.part')    # render.write_atomically's temp
 
 
 # --- the manifest format ------------------------------------------------------------------
@@ -89,7 +82,7 @@ def name_problem(name: str) -> str | None:
 def _plain(value: str) -> str:
     problem = name_problem(value)
     if problem:
-        raise ValueError(f'{_printable(repr(value))} {problem}')
+        raise ValueError(f'{printable(repr(value))} {problem}')
     return value
 
 
@@ -194,10 +187,10 @@ def _validation_message(error: ValidationError) -> str:
     more = len(problems) - 1
     text = problems[0] + (f' (and {more} more problem{"s" if more > 1 else ""})'
                           if more else '')
-    return _printable(f'not a valid archive manifest: {text}')
+    return printable(f'not a valid archive manifest: {text}')
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Text safe to print: lone surrogates and controls escaped."""
     text = text.encode('utf-8', 'backslashreplace').decode('utf-8')
     return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -265,7 +258,7 @@ class Revision:
         for item in self.manifest['files']:
             if item['name'] == name:
                 return item
-        raise ReportError(f'{_printable(repr(name))} is not a file of this revision',
+        raise ReportError(f'{printable(repr(name))} is not a file of this revision',
                           path=self.folder / MANIFEST)
 
     def file_path(self, name: str) -> Path:
@@ -310,7 +303,7 @@ def revision_folder(archive: Path, series: str, edition: str, revision: int) -> 
     return archive / series / edition / f'r{revision}'
 
 
-def _folders(folder: Path) -> list[Path]:
+def folders(folder: Path) -> list[Path]:
     """The real (not linked), not hidden sub-folders of ``folder``, sorted."""
     try:
         with os.scandir(folder) as entries:
@@ -321,12 +314,12 @@ def _folders(folder: Path) -> list[Path]:
         return []
 
 
-def _manifest_paths(archive: Path) -> list[Path]:
+def manifest_paths(archive: Path) -> list[Path]:
     """Every ``<series>/<edition>/r<N>/manifest.json`` reached through real folders."""
     found = []
-    for series in _folders(archive):
-        for edition in _folders(series):
-            for folder in _folders(edition):
+    for series in folders(archive):
+        for edition in folders(series):
+            for folder in folders(edition):
                 if _REVISION_FOLDER.fullmatch(folder.name) and \
                         os.path.lexists(folder / MANIFEST):
                     found.append(folder / MANIFEST)
@@ -345,7 +338,7 @@ def read_manifest(archive: Path, path: Path) -> Revision:
     try:
         data = json.loads(raw.decode('utf-8'))
     except (ValueError, RecursionError) as error:
-        raise ReportError(_printable(f'not valid JSON: {error}'), path=path) from None
+        raise ReportError(printable(f'not valid JSON: {error}'), path=path) from None
     if not isinstance(data, dict):
         raise ReportError('not a valid archive manifest: expected a JSON object', path=path)
     try:
@@ -364,350 +357,5 @@ def read_manifest(archive: Path, path: Path) -> Revision:
 def revisions(archive: Path) -> list[Revision]:
     """Every revision in the archive, oldest edition first. Each manifest is validated:
     one that is not valid is a ReportError naming it."""
-    found = [read_manifest(archive, path) for path in _manifest_paths(archive)]
+    found = [read_manifest(archive, path) for path in manifest_paths(archive)]
     return sorted(found, key=lambda r: (r.series, r.edition, r.revision))
-
-
-# --- where the archive may be, and publishing into it -------------------------------------
-
-def check_place(project: Project, archive: Path, shown: str) -> Path:
-    """``archive`` resolved, if it can be an archive: a folder, or a path that does not
-    exist yet, not inside the project's inputs. Else a ReportError naming ``shown``."""
-    resolved = Path(os.path.realpath(archive))
-    existing = resolved
-    while not os.path.lexists(existing) and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        which = 'this' if existing == resolved else f'{existing}'
-        raise ReportError(f'the archive must be a folder, and {which} is a file; give '
-                          '--archive a folder, or a path that does not exist yet (it is '
-                          'created)', path=shown)
-    for name in INPUT_FOLDERS:
-        inputs = Path(os.path.realpath(project.root / name))
-        if resolved.is_relative_to(inputs):
-            raise ReportError(f'the archive cannot be inside {name}/, which holds inputs of '
-                              'the reports; give --archive a folder outside reports/, '
-                              'data/, charts/ and templates/', path=shown)
-        if inputs.is_relative_to(resolved):
-            raise ReportError(f'the archive cannot be a folder that holds {name}/, which '
-                              'holds inputs of the reports; give --archive a folder of its '
-                              'own', path=shown)
-    return resolved
-
-
-def prepare_place(archive: Path, folder: Path) -> bool:
-    """Make the edition folder of ``folder`` (a revision's place) through real folders
-    only; True when the revision is already there. Under the lock."""
-    for part in (folder.parent.parent, folder.parent, folder):
-        if os.path.islink(part):
-            raise ReportError(SYMLINK, path=part)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    return os.path.lexists(folder)
-
-
-@contextlib.contextmanager
-def locked(archive: Path, wait: float = LOCK_WAIT_SECONDS):
-    """Hold the archive's lock: one publish at a time. Waits up to ``wait`` seconds."""
-    archive.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(archive / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise ReportError(SYMLINK, path=archive / LOCK) from None
-        raise ReportError(f'cannot open the lock ({error.strerror})',
-                          path=archive / LOCK) from None
-    with os.fdopen(descriptor, 'a+') as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ReportError(f'another publish is using the archive {archive} '
-                                      f'(waited {wait:.0f} s); try again when it has '
-                                      'finished') from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def remove_unfinished(archive: Path) -> list[Path]:
-    """Remove what a publish that was stopped left (under the lock): hidden staging
-    folders ``<series>/<edition>/.r<N>-*`` and a half-written ``.index.html.*.part``.
-    Symbolic links are not followed (verify names them)."""
-    removed = []
-    for series in _folders(archive):
-        for edition in _folders(series):
-            with os.scandir(edition) as entries:
-                staging = [Path(e.path) for e in entries if _STAGING.fullmatch(e.name)
-                           and e.is_dir(follow_symlinks=False)]
-            for folder in staging:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder)
-    with os.scandir(archive) as entries:
-        parts = [Path(e.path) for e in entries if _INDEX_PART.fullmatch(e.name)
-                 and e.is_file(follow_symlinks=False)]
-    for part in parts:
-        part.unlink(missing_ok=True)
-        removed.append(part)
-    return removed
-
-
-# --- verify -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Finding:
-    path: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f'{self.path}: {self.problem}'
-
-
-@dataclass
-class Verified:
-    """What :func:`verify` looked at, besides its findings."""
-
-    checked: int = 0
-    """Archived files re-hashed against their manifest."""
-    index: bool = False
-    """Whether ``index.html`` was compared with the page the manifests give."""
-    signed: int = 0
-    """Manifests whose signature was checked with ``REPORT_ARCHIVE_KEY``."""
-    unchecked_signatures: int = 0
-    """Signed manifests not checked, for want of the key."""
-
-
-_UNSET: Any = object()
-
-
-def verify(archive: Path, project: Project | None = None, *,
-           key: bytes | None = _UNSET) -> tuple[int, list[Finding]]:
-    """Account for every entry of the archive. Returns (files checked, problems).
-
-    Each revision's files are re-hashed against its manifest; ``index.html`` is compared
-    byte for byte with the page the manifests give (when ``project`` is given); with a
-    key (default: ``REPORT_ARCHIVE_KEY``) every manifest's signature is checked. A
-    changed, missing or unexpected file, an invalid manifest and any symbolic link (never
-    followed) each give one finding. Allowed besides: the lock ``.lock`` and what an
-    unfinished publish leaves (``<series>/<edition>/.r<N>-*``), which the next one
-    removes."""
-    checked, findings, _ = verify_archive(archive, project, key=key)
-    return checked, findings
-
-
-def verify_archive(archive: Path, project: Project | None = None, *,
-                   key: bytes | None = _UNSET) -> tuple[int, list[Finding], Verified]:
-    """:func:`verify`, with what was looked at."""
-    if key is _UNSET:
-        key = archive_key()
-    if not archive.is_dir():
-        raise ReportError(f'no archive at {archive}')
-    archive = Path(os.path.realpath(archive))
-    done = Verified()
-    findings: list[Finding] = []
-    reported: set[Path] = set()
-
-    def find(path: Path, problem: str) -> None:
-        findings.append(Finding(_shown(archive, path), problem))
-        reported.add(path)
-
-    found: list[Revision] = []
-    unreadable: set[Path] = set()         # revision folders whose manifest is not valid
-    for path in _manifest_paths(archive):
-        try:
-            found.append(read_manifest(archive, path))
-        except ReportError as error:
-            find(path, error.message)
-            unreadable.add(path.parent)
-    found.sort(key=lambda r: (r.series, r.edition, r.revision))
-
-    known: set[Path] = set()
-    for revision in found:
-        known.add(revision.folder / MANIFEST)
-        if key:
-            problem = signature_problem(revision.manifest, key)
-            done.signed += 1
-            if problem:
-                find(revision.folder / MANIFEST, problem)
-        elif revision.manifest.get('signature'):
-            done.unchecked_signatures += 1
-        for item in revision.manifest['files']:
-            path = revision.folder / item['name']
-            known.add(path)
-            problem = _file_problem(revision, item, path)
-            if problem is None or not problem.startswith(('missing', SYMLINK)):
-                done.checked += 1
-            if problem:
-                find(path, problem)
-
-    index = archive / INDEX
-    known.add(index)
-    if project is not None and not unreadable:
-        problem = _index_problem(project, archive, found)
-        done.index = True
-        if problem:
-            find(index, problem)
-
-    revision_folders = {revision.folder for revision in found}
-    for path, is_folder in _entries(archive):
-        if path in reported:
-            continue
-        relative = path.relative_to(archive).parts
-        if os.path.islink(path):
-            find(path, SYMLINK)
-        elif _in_staging(relative) or (len(relative) > 3 and
-                                       path.parents[len(relative) - 4] in unreadable):
-            continue            # an unfinished publish / covered by the manifest's finding
-        elif is_folder:
-            if not _expected_folder(relative, path, revision_folders | unreadable):
-                find(path, 'unexpected folder (not an edition or revision of the archive)')
-        elif path in known or relative == (LOCK,):
-            with contextlib.suppress(FileNotFoundError):
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    find(path, 'not a regular file; the archive holds only files')
-        elif len(relative) == 1 and _INDEX_PART.fullmatch(relative[0]):
-            continue            # the page half-written by a publish that was stopped
-        else:
-            find(path, 'unexpected file (not in any manifest)')
-    return done.checked, findings, done
-
-
-def _shown(archive: Path, path: Path) -> str:
-    return _printable(path.relative_to(archive).as_posix())
-
-
-def _entries(archive: Path):
-    """Every entry under ``archive`` as (path, is a real folder), sorted; symbolic links
-    are listed, never followed."""
-    for current, folders, names in os.walk(archive, followlinks=False):
-        here = Path(current)
-        folders.sort()
-        entries = [(here / name, not os.path.islink(here / name)) for name in folders]
-        entries += [(here / name, False) for name in names]
-        yield from sorted(entries)
-
-
-def _in_staging(relative: tuple[str, ...]) -> bool:
-    return (len(relative) >= 3 and _STAGING.fullmatch(relative[2]) is not None
-            and not relative[0].startswith('.') and not relative[1].startswith('.'))
-
-
-def _expected_folder(relative: tuple[str, ...], path: Path, revisions: set[Path]) -> bool:
-    if len(relative) <= 2:                            # a series or an edition
-        return name_problem(relative[-1]) is None and relative != (INDEX,)
-    return len(relative) == 3 and path in revisions
-
-
-def _file_problem(revision: Revision, item: dict, path: Path) -> str | None:
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return 'missing'
-    if stat.S_ISLNK(info.st_mode):
-        return SYMLINK
-    if not stat.S_ISREG(info.st_mode):
-        return 'changed: not a regular file; the archive holds only files'
-    if info.st_size != item['size']:
-        return f'changed: {info.st_size} bytes, the manifest says {item["size"]}'
-    try:
-        data = files.read_bytes(revision.folder, path, what='the file', shown=str(path),
-                                limit=item['size'])
-    except FileNotFoundError:
-        return 'missing'
-    except ReportError as error:
-        return f'changed: {error.message}'
-    if hashlib.sha256(data).hexdigest() != item['sha256']:
-        return 'changed: its SHA-256 differs from the manifest'
-    return None
-
-
-def _index_problem(project: Project, archive: Path, found: list[Revision]) -> str | None:
-    path = archive / INDEX
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return 'missing: run publish again to write it' if found else None
-    if stat.S_ISLNK(info.st_mode):
-        return SYMLINK
-    page = render_index(project, archive, found)
-    changed = ('changed: it is not the page the manifests give; run publish again, or '
-               'restore it from a copy')
-    if not stat.S_ISREG(info.st_mode) or info.st_size != len(page):
-        return changed
-    try:
-        data = files.read_bytes(archive, path, what='the publications page',
-                                shown=str(path), limit=len(page))
-    except (FileNotFoundError, ReportError):
-        return changed
-    return None if data == page else changed
-
-
-# --- the publications page ----------------------------------------------------------------
-
-def render_index(project: Project, archive: Path,
-                 found: list[Revision] | None = None) -> bytes:
-    """``index.html`` as the manifests give it: every edition and revision, in both
-    languages, no script (``found``: the archive's revisions, when already read)."""
-    from .compose import template_env
-
-    if found is None:
-        found = revisions(archive)
-    rows = []
-    for revision in sorted(found, key=lambda r: (r.series, r.edition, r.revision),
-                           reverse=True):
-        m = revision.manifest
-        for item in m['files']:
-            rows.append({
-                'href': (revision.folder / item['name']).relative_to(archive).as_posix(),
-                'name': item['name'], 'edition': m['edition'], 'revision': m['revision'],
-                'lang': item['lang'], 'title': item['title'],
-                'date': m['publication_date'], 'published': m['published_at'][:10],
-                'pages': item['pages'], 'size': item['size'], 'sha256': item['sha256'],
-                'note': (m.get('revision_note') or {}).get(item['lang']),
-            })
-    sections = []
-    for lang in ('en', 'fr'):
-        messages = load_messages(project, lang)
-        env = template_env(project, messages)
-        sections.append(Markup(env.get_template('archive/section.html.j2').render(
-            lang=lang, rows=rows, kb=lambda size, lang=lang: _kilobytes(size, lang),
-            day=lambda iso, lang=lang: long_date(dt.date.fromisoformat(iso), lang))))
-        messages.check()
-    page = template_env(project, load_messages(project, 'en')).get_template(
-        'archive/index.html.j2').render(sections=sections, count=len(rows))
-    return page.encode('utf-8')
-
-
-def write_index(project: Project, archive: Path) -> Path:
-    """Rewrite ``index.html`` from the manifests."""
-    from .render import write_atomically
-
-    target = archive / INDEX
-    if os.path.islink(target):
-        raise ReportError(SYMLINK, path=target)
-    write_atomically(target, render_index(project, archive))
-    return target
-
-
-def index_is_current(project: Project, archive: Path,
-                     found: list[Revision] | None = None) -> bool:
-    """True when ``index.html`` is the page the manifests give (or there is neither)."""
-    found = revisions(archive) if found is None else found
-    return _index_problem(project, archive, found) is None
-
-
-def _kilobytes(size: int, lang: str) -> str:
-    from .numbers import decimal
-    return f'{decimal(size / 1024, lang, 0)}\u00a0{"Ko" if lang == "fr" else "KB"}'

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .errors import ReportError, RenderError, problems_of, raise_all, unique
+from .files import Journal, recording
 from .project import Project
 from .render import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
@@ -74,6 +75,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     cached: bool = False
     """True when the PDF was taken from the cache (its inputs had not changed)."""
+    reads: Journal | None = None
+    """Every file the build read for this PDF (its cache key and manifest inputs)."""
 
 
 def output_name(config: EditionConfig, lang: str) -> str:
@@ -90,6 +93,10 @@ class Prepared:
     edition: 'Edition'
     composed: dict[str, 'Composed']
     timings: dict[str, float]
+    reads: Journal = field(default_factory=Journal)
+    """Every file phase 1 read (by the containment rule), with its digest."""
+    datasets: list[str] = field(default_factory=list)
+    """The datasets the document shows data from."""
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -102,7 +109,10 @@ def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
     charts are drawn there."""
     drawer: list[Worker] = []   # the chart drawer, once started
     try:
-        return _prepare(project, request, progress, cache, spare_core, drawer)
+        with recording() as journal:
+            prepared = _prepare(project, request, progress, cache, spare_core, drawer)
+        prepared.reads = journal
+        return prepared
     finally:
         for worker in drawer:
             worker.stop()
@@ -123,10 +133,12 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     # when the data has to be read, matplotlib only when a chart has to be drawn,
     # WeasyPrint only when rendering.
     from . import charts as charts_stage
+    from .chartspecs import load_chart_specs
     from . import compose as compose_stage
     from . import facts, narrative
     from .access import check_document
     from .dataview import data_view
+    from .glyphs import coverage
     from .i18n import catalogue_path, load_messages, missing_messages
     from .load import load_edition
     lap('libraries')
@@ -144,7 +156,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
-    specs = charts_stage.load_chart_specs(project)
+    specs = load_chart_specs(project)
 
     def load_matplotlib_meanwhile() -> None:
         if spare_core and edition.config.figures:
@@ -173,13 +185,14 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
     problems = deferred
+    covered = coverage(project, cache)
     for lang in languages:
         context = facts.narrative_context(view.values[lang], lang)
         fragments[lang] = []
         for section in edition.sections[lang]:
             try:
                 text = narrative.expand(section, context)
-                fragments[lang].append(narrative.convert(section, text, project))
+                fragments[lang].append(narrative.convert(section, text, project, covered))
             except ReportError as error:
                 problems.append(error)
     raise_all(problems, f'edition {edition.id}: inputs are missing or wrong')
@@ -204,7 +217,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
                                    f'edition {ed} ({lang}), composed document')
     raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
-    return Prepared(request, edition, composed, timings)
+    return Prepared(request, edition, composed, timings, datasets=view.datasets)
 
 
 def build(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -221,8 +234,11 @@ class _Document:
     config: EditionConfig
     lang: str
     target: Path
-    key: str | None
-    """Cache key from every input (None: not cacheable, e.g. --html wants the HTML)."""
+    plan: str | None
+    """What is asked for (document, variant, code, software); None: not cacheable (e.g.
+    --html wants the HTML). The cache key adds the digests of every file it read."""
+    key: str | None = None
+    """The cache key of the PDF, when its inputs are unchanged since it was cached."""
 
 
 def build_many(project: Project, requests: list[BuildRequest], progress: Progress = quiet,
@@ -247,7 +263,7 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         documents = _plan(project, requests, use_cache)
         cache = PdfCache(project.build / 'cache' / 'pdf')
         cache_dir = project.build / 'cache' if use_cache else None
-        hits = {id(d): cache.get(d.key) for d in documents if d.key and use_cache}
+        hits = {id(d): cache.get(d.key) for d in documents if d.key}
         todo = [d for d in documents if hits.get(id(d)) is None]
         # The biggest documents first, so that parallel workers finish together.
         todo.sort(key=lambda d: -_weight(project, d))
@@ -290,17 +306,18 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
 
 def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[_Document]:
     from .config import load_config
-    from .inputs import digests, input_files, key, software
+    from .inputs import code_digests, key, software
 
     documents, seen = [], {}
     versions = software() if use_cache else {}
+    depends = _depends(project)
     for request in requests:
         folder = project.edition_dir(request.edition)
         if not (folder / 'edition.toml').is_file():
             from .load import load_edition
             load_edition(project, request.edition)   # raises the user-facing message
         path = folder / 'edition.toml'
-        config = load_config(path, project.show(path))
+        config = load_config(path, project.show(path), project.root)
         languages = request.languages or list(config.languages)
         if request.out and len(languages) > 1:
             raise ReportError('--out names one file, but the edition has several languages; '
@@ -315,12 +332,18 @@ def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> li
                 raise ReportError(f'{config.id} ({lang}) and {seen[target]} would both be '
                                   f'written to {project.show(target)}')
             seen[target] = f'{config.id} ({lang})'
-            cache_key = None
+            plan = hit = None
             if use_cache and not request.html:
-                cache_key = key('pdf', PDF_VARIANT, lang, versions,
-                                digests(input_files(project, config.id, [lang])))
-            documents.append(_Document(request, config, lang, target, cache_key))
+                plan = key('pdf', PDF_VARIANT, config.id, lang, versions, code_digests())
+                hit = depends.lookup(plan)
+            documents.append(_Document(request, config, lang, target, plan,
+                                       hit[0] if hit else None))
     return documents
+
+
+def _depends(project: Project):
+    from .cache import Depends
+    return Depends(project.build / 'cache' / 'pdf', project.root)
 
 
 def _weight(project: Project, document: _Document) -> int:
@@ -343,8 +366,15 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
         # Fork after the heavy libraries are imported: every worker starts warm.
         import weasyprint  # noqa: F401
         from . import charts, compose, data, dataview, facts, narrative  # noqa: F401
+        from .worker import die_with_parent, stopped_on_error
         context = multiprocessing.get_context('fork')
-        with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
+        # The workers die with the build; on any exception (Ctrl-C, SIGTERM) they are
+        # killed at once, and what they had written removed.
+        folders = {project.build, *(document.target.parent for document in todo)}
+        with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context,
+                                         initializer=die_with_parent,
+                                         initargs=(os.getpid(),)) as pool, \
+                stopped_on_error(pool, folders):
             running = {pool.submit(_prepare_quietly, project, request, cache_dir): document
                        for request, document in zip(requests, todo)}
             checked = {}
@@ -355,7 +385,8 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
                 progress(5, 'Checked and composed' if not failed else 'Problems found',
                          f'{document.config.id} {document.lang}')
             prepared_all = _gather([checked[id(d)] for d in todo], todo)
-            running = {pool.submit(_render_quietly, project, prepared, document.target): document
+            running = {pool.submit(_render_quietly, project, prepared, document.target, None,
+                                   os.getpid()): document
                        for prepared, document in zip(prepared_all, todo)}
             finished = {}
             for done in futures.as_completed(running):
@@ -381,10 +412,11 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
         for temp, _ in done.values():
             Path(temp).unlink(missing_ok=True)
         raise_all(errors, 'no PDF was written')
+    depends = _depends(project)
     for document in todo:
         temp, result = done[id(document)]
-        if document.key:
-            cache.put(document.key, Path(temp), result.pages)
+        if document.plan:
+            cache.put(depends.remember(document.plan, result.reads), Path(temp), result.pages)
     return done
 
 
@@ -413,14 +445,19 @@ def _prepare_quietly(project: Project, request: BuildRequest, cache_dir: Path | 
 
 
 def _render_quietly(project: Project, prepared: Prepared, target: Path,
-                    renderer: Worker | None = None):
-    """Render one document to a hidden file beside its target; (temp path, result)."""
+                    renderer: Worker | None = None, owner: int | None = None):
+    """Render one document to a hidden file beside its target; (temp path, result). The
+    file is named after its ``owner``, the build that renames it (default: this process),
+    and what killed builds left beside the target is removed first."""
+    from .worker import part_prefix, remove_abandoned
+
     started = time.perf_counter()
     lang = next(iter(prepared.composed))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part',
-                                        dir=target.parent)
+        remove_abandoned(target.parent)
+        handle, temp = tempfile.mkstemp(prefix=part_prefix(target.name, owner),
+                                        suffix='.part', dir=target.parent)
         os.close(handle)
     except OSError as error:
         return RenderError(f'cannot write to {target.parent}: {error.strerror or error}')
@@ -436,7 +473,8 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path,
         raise
     timings = {**prepared.timings, **rendered.timings}
     return temp, BuildResult(prepared.edition.id, lang, target, rendered.pages, rendered.size,
-                             time.perf_counter() - started, html_copy, timings)
+                             time.perf_counter() - started, html_copy, timings,
+                             reads=prepared.reads)
 
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
@@ -444,27 +482,30 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
                     html: Path | None = None, renderer: Worker | None = None,
                     name: str | None = None) -> tuple[Rendered, Path | None]:
     """Write one language's composed document to a private folder and render it to
-    ``target`` (here, or in the ``renderer`` process). Each render has its own folder,
-    so builds running at once never share one."""
-    from .render import render_in, render_pdf, write_atomically
+    ``target`` (in the ``renderer`` process, or in a fork of this one: under the render
+    budget either way). Each render has its own folder, so builds running at once never
+    share one; the folders that killed builds left are removed first."""
+    from .render import render_in, write_atomically
+    from .worker import remove_abandoned, staging_prefix
 
     project.build.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f'{prepared.edition.id}-{lang}-',
-                                    dir=project.build))
+    remove_abandoned(project.build)
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=project.build))
     try:
         html_path = prepared.composed[lang].write(staging)
         published = prepared.edition.config.publication_date
         options = dict(allowed=[staging], fonts_dir=project.templates / 'fonts',
                        scratch=project.build, variant=variant, embedded=embedded,
                        created=dt.datetime(published.year, published.month, published.day),
-                       name=name)
+                       name=name or (target.name if target is not None
+                                     else output_name(prepared.edition.config, lang)))
         try:
-            if renderer is None:
-                rendered = render_pdf(html_path, target, **options)
-            else:
-                rendered = render_in(renderer, html_path, **options)
-                if target is not None:
-                    write_atomically(target, rendered.data)
+            rendered = render_in(renderer, html_path, **options)
+            if target is not None:
+                write_atomically(target, rendered.data)
+        except RenderError as error:   # say which input, not which temporary file
+            raise RenderError(prepared.composed[lang].named(error.message, staging),
+                              path=error.path, line=error.line) from None
         except OSError as error:
             raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
         html_copy = _copy_html(staging, html) if html else None

@@ -11,7 +11,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .inputs import sha256_file
+from .files import Journal, unchanged
+from .inputs import key, sha256_file
+from .render import write_atomically   # render.py loads WeasyPrint only to render
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,36 @@ class PdfCache:
             os.close(handle)
             write(temp)
             os.replace(temp, self.root / f'{key}{suffix}')
+
+
+class Depends:
+    """What each cached result was made from: the files its build read (a
+    :class:`~.files.Journal`), kept under the result's *plan* (what was asked for: the
+    document, the variant, the code, the software). A result is reused only when every
+    file it read is unchanged; its full key is the plan plus those files' digests, so an
+    image replaced, a section edited or a font swapped each make a new key."""
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder, self.root = folder, root
+
+    def lookup(self, plan: str) -> tuple[str, Journal] | None:
+        """(full key, journal) of the last result for ``plan``, if its inputs are
+        unchanged."""
+        try:
+            journal = Journal.from_dict(json.loads(
+                (self.folder / f'{plan}.deps.json').read_text(encoding='utf-8')))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None
+        if not unchanged(self.root, journal):
+            return None
+        return full_key(plan, journal), journal
+
+    def remember(self, plan: str, journal: Journal) -> str:
+        """Record what the result for ``plan`` read; returns its full key."""
+        write_atomically(self.folder / f'{plan}.deps.json',
+                         json.dumps(journal.as_dict(), ensure_ascii=False).encode('utf-8'))
+        return full_key(plan, journal)
+
+
+def full_key(plan: str, journal: Journal) -> str:
+    return key(plan, journal.as_dict())

@@ -16,20 +16,16 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
 from typing import TYPE_CHECKING, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from .declarations import line_in_table, load_declarations
 from .errors import ChartError
+from .files import MB, checked, listing, read_bytes
 from .numbers import decimal, month_year
 from .project import Project
 from .typography import for_language
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .data import Tables
+    from .chartspecs import ChartSpec
     from .dataview import Series
     from .worker import Worker
 
@@ -46,28 +42,6 @@ def _pyplot():
     return matplotlib, plt
 
 
-class ChartSpec(BaseModel):
-    model_config = ConfigDict(extra='forbid', frozen=True)
-
-    kind: Literal['line', 'bar', 'hbar', 'points']
-    dataset: str
-    x: str
-    y: str
-    where: dict[str, str] = Field(default_factory=dict)
-    names: str | None = None
-    """Dataset giving each x value's name per language (its key is the x value, its
-    ``name`` column is declared with languages), e.g. state codes -> state names."""
-    top: int | None = Field(default=None, ge=1, le=30)
-    y_scale: float = Field(default=1, gt=0)
-    digits: int = Field(default=1, ge=0, le=3)
-    title: dict[str, str]
-    y_label: dict[str, str]
-    x_label: dict[str, str]
-    source: dict[str, str]
-    alt: dict[str, str]
-    columns: dict[str, list[str]]
-
-
 @dataclass(frozen=True)
 class Chart:
     """A drawn figure in one language."""
@@ -82,96 +56,44 @@ class Chart:
     """The data drawn, formatted for the language: (label, value)."""
 
 
-def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
-    path = project.charts / 'charts.toml'
-    return load_declarations(path, project.show(path), ChartSpec, ChartError,
-                             'chart definitions')
-
-
-def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
-                   languages: list[str], shown: str,
-                   unreadable: frozenset[str] = frozenset(), text: str = '') -> list[ChartError]:
-    """Every problem that would stop the wanted charts from being drawn in ``languages``.
-
-    Charts of ``unreadable`` datasets (whose files have problems already reported) are
-    checked for their words only.
-    """
-    problems = []
-    for chart_id in wanted:
-        def at(key: str | None, chart_id=chart_id) -> int | None:
-            return line_in_table(text, chart_id, [key] if key else []) if text else None
-
-        spec = specs.get(chart_id)
-        if spec is None:
-            problems.append(ChartError(f"figure '{chart_id}' is not defined "
-                                       f"(defined: {', '.join(sorted(specs))})", path=shown))
-            continue
-        table = tables.get(spec.dataset)
-        if spec.dataset in unreadable or (spec.names or '') in unreadable:
-            table = None
-        elif table is None:
-            problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}' "
-                                       '(not declared in data/datasets.toml)', path=shown,
-                                       line=at('dataset')))
-        if table is None:
-            problems += _missing_words(chart_id, spec, languages, shown, at)
-            continue
-        if spec.names is not None:
-            names = tables.get(spec.names)
-            if names is None or 'name' not in names.spec.columns:
-                problems.append(ChartError(f"[{chart_id}] 'names': no dataset '{spec.names}' "
-                                           "with a 'name' column", path=shown,
-                                           line=at('names')))
-            else:
-                codes = set(table.frame[spec.x]) - set(names.frame[names.spec.key[0]])
-                if codes:
-                    problems.append(ChartError(
-                        f"[{chart_id}] {names.shown} has no name for "
-                        + ', '.join(sorted(map(str, codes))), path=shown, line=at('names')))
-        for key, column in [('x', spec.x), ('y', spec.y),
-                            *(('where', c) for c in spec.where)]:
-            if column not in table.spec.columns:
-                problems.append(ChartError(
-                    f"[{chart_id}] dataset '{spec.dataset}' has no column '{column}'",
-                    path=shown, line=at(key)))
-        problems += _missing_words(chart_id, spec, languages, shown, at)
-    return problems
-
-
-def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
-                   shown: str, at=lambda key: None) -> list[ChartError]:
-    problems = [ChartError(f"[{chart_id}] '{field_name}.{lang}': missing translation",
-                           path=shown, line=at(field_name))
-                for field_name in ('title', 'y_label', 'x_label', 'source', 'alt', 'columns')
-                for lang in languages if lang not in getattr(spec, field_name)]
-    for field_name, why in (('title', 'every figure needs a caption'),
-                            ('alt', 'describe what the chart shows, for readers who cannot '
-                                    'see it'),
-                            ('source', 'say where the data comes from')):
-        for lang in languages:
-            if lang in getattr(spec, field_name) and not getattr(spec, field_name)[lang].strip():
-                problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}' is empty: {why}",
-                                           path=shown, line=at(field_name)))
-    for lang in languages:
-        headings = spec.columns.get(lang)
-        if headings is not None and (len(headings) != 2 or not all(h.strip() for h in headings)):
-            problems.append(ChartError(f"[{chart_id}] 'columns.{lang}' needs two headings, "
-                                       'for the columns of its data table', path=shown,
-                                       line=at('columns')))
-    return problems
-
-
-_STYLE_READY = False
+_FONTS_ADDED: dict[Path, list[str]] = {}
+"""The project whose fonts matplotlib was given, and their files (a process, e.g. the
+test suite, may build from several projects)."""
+MAX_STYLE_BYTES = 64 * 1024
+MAX_FONT_BYTES = 20 * MB
 
 
 def _use_house_style(project: Project, plt) -> None:
-    global _STYLE_READY
-    if not _STYLE_READY:
+    if list(_FONTS_ADDED) != [project.root]:
         from matplotlib import font_manager
-        for font in sorted((project.templates / 'fonts').glob('*.ttf')):
-            font_manager.fontManager.addfont(str(font))
-        _STYLE_READY = True
-    plt.style.use(str(project.charts / 'house.mplstyle'))
+        manager = font_manager.fontManager
+        fonts = [str(_checked(project, font, MAX_FONT_BYTES)) for font in _fonts(project)]
+        # Forget another project's fonts: their family names would stand for files that
+        # may be gone, or be other files.
+        earlier = {name for names in _FONTS_ADDED.values() for name in names}
+        manager.ttflist = [entry for entry in manager.ttflist if entry.fname not in earlier]
+        for font in fonts:
+            manager.addfont(font)   # (clears matplotlib's cache of font choices)
+        _FONTS_ADDED.clear()
+        _FONTS_ADDED[project.root] = fonts
+    plt.style.use(str(_checked(project, _style(project), MAX_STYLE_BYTES)))
+
+
+def _style(project: Project) -> Path:
+    return project.charts / 'house.mplstyle'
+
+
+def _fonts(project: Project) -> list[Path]:
+    return listing(project.root, project.templates / 'fonts', '*.ttf')
+
+
+def _checked(project: Project, path: Path, limit: int) -> Path:
+    """``path`` resolved, by the containment rule (matplotlib opens it itself)."""
+    try:
+        return checked(project.root, path, what=f'the file {path.name}',
+                       shown=project.show(path), limit=limit, error=ChartError)
+    except FileNotFoundError:
+        raise ChartError('not found', path=project.show(path)) from None
 
 
 def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
@@ -251,16 +173,26 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
 
     rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
     values = _summary(labels, ys, fmt, spec, series.period)
-    try:
-        title = spec.title[lang].format(**values)
-        alt = spec.alt[lang].format(**values)
-        source = spec.source[lang].format(**values)
-    except (KeyError, IndexError) as error:
-        raise ChartError(f'[{chart_id}] unknown placeholder {error} in title or alt text',
-                         path=shown) from None
+    texts = {}
+    for name in ('title', 'alt', 'source'):
+        texts[name] = _format(getattr(spec, name)[lang], values, chart_id, f'{name}.{lang}',
+                              shown)
+    title, alt, source = texts['title'], texts['alt'], texts['source']
     return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
                  for_language(source, lang), for_language(alt, lang),
                  [for_language(c, lang) for c in spec.columns[lang]], rows)
+
+
+def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
+    """A chart text with its placeholders filled, through the sandbox's formatter (only
+    names, bounded widths and length)."""
+    from jinja2.sandbox import SecurityError
+
+    from .sandbox import format_text
+    try:
+        return format_text(text, values)
+    except (SecurityError, ValueError) as error:
+        raise ChartError(f"[{chart_id}] '{key}': {error}", path=shown) from None
 
 
 def x_label(x, spec: ChartSpec, lang: str) -> str:
@@ -297,7 +229,7 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
     the house style, the fonts, the drawing code or matplotlib changed. With a ``drawer``
     (:func:`start_drawer`), the figures are drawn there, while this process goes on."""
     shown = project.show(project.charts / 'charts.toml')
-    look = style_digest(project) if cache is not None else ''
+    look = style_digest(project)   # also checks the style and fonts the drawer opens
     drawn: dict[tuple[str, str], Chart] = {}
     todo: list[tuple[str, str, str]] = []
     for lang, by_id in series.items():
@@ -367,9 +299,16 @@ def style_digest(project: Project) -> str:
     and matplotlib's version (read once per run, not once per chart)."""
     from importlib.metadata import version
     digest = hashlib.sha256(version('matplotlib').encode() + b'\0')
-    for path in [project.charts / 'house.mplstyle', *CODE,
-                 *sorted((project.templates / 'fonts').glob('*.ttf'))]:
+    for path in CODE:
         digest.update(path.read_bytes() + b'\0')
+    for path, limit in [(_style(project), MAX_STYLE_BYTES),
+                        *((font, MAX_FONT_BYTES) for font in _fonts(project))]:
+        try:
+            data = read_bytes(project.root, path, what=f'the file {path.name}',
+                              shown=project.show(path), limit=limit, error=ChartError)
+        except FileNotFoundError:
+            raise ChartError('not found', path=project.show(path)) from None
+        digest.update(data + b'\0')
     return digest.hexdigest()
 
 

@@ -168,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     args.project = getattr(args, 'project', None)
     console = Console(stderr=True, highlight=False)
     project = Project.at(args.project or PROJECT_ROOT)
+    from .worker import interrupt_on_termination
+    restore = interrupt_on_termination()   # SIGTERM, SIGHUP: like Ctrl-C, every finally runs
     try:
+        if args.command in ('build', 'check', 'publish') or getattr(args, 'rebuild', None):
+            from .budget import Budget
+            Budget.from_environment()   # a bad REPORT_RENDER_* value: one line, before work
         if args.command == 'build':
             return _build(project, args, console)
         if args.command == 'list':
@@ -188,9 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             console.print_exception()
         console.print(f'[bold red]error:[/] {escape(str(error))}', soft_wrap=True)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:   # Ctrl-C: 130; SIGTERM 143, SIGHUP 129 (Terminated)
         console.print('interrupted; nothing was replaced')
-        return 130
+        return getattr(error, 'exit_status', 130)
     except Exception as error:  # a bug in the pipeline, not in the inputs
         if args.debug:
             console.print_exception()
@@ -200,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
                           'Run the same command with --debug for the details, and '
                           'report it with that output.', soft_wrap=True)
         return 2
+    finally:
+        restore()
     return 0
 
 
@@ -222,8 +229,13 @@ def _build(project: Project, args, console: Console) -> int:
         if value and not single:
             raise ReportError(f'{option} names one file: build one edition in one language '
                               '(use --out-dir for several)')
+    out = project.output(args.out, '--out') if args.out else None
+    html = project.output(args.html, '--html') if args.html else None
+    if html:
+        project.output(html.parent, '--html', folder=True)
+    out_dir = project.output(args.out_dir, '--out-dir', folder=True) if args.out_dir else None
     started = time.perf_counter()
-    requests = [BuildRequest(edition, args.languages, args.out, args.html, args.out_dir)
+    requests = [BuildRequest(edition, args.languages, out, html, out_dir)
                 for edition in editions]
     results = build_many(project, requests, _progress(console), use_cache=not args.no_cache,
                          jobs=max(1, args.jobs))
@@ -310,7 +322,11 @@ def _progress(console: Console):
 
 
 def _archive_dir(project: Project, args) -> Path:
-    return (args.archive or project.archive).resolve()
+    """The archive folder (--archive, or archive/ in the project), resolved: a folder or
+    a path not yet made, never a file nor a place among the project's inputs."""
+    from .place import check_place
+    shown = str(args.archive) if args.archive else project.show(project.archive)
+    return check_place(project, args.archive or project.archive, shown)
 
 
 def _publish(project: Project, args, console: Console) -> int:
@@ -325,13 +341,18 @@ def _publish(project: Project, args, console: Console) -> int:
         console.print(f'  {escape(item["name"])}: {item["pages"]} pages, '
                       f'{item["size"] / 1024:,.0f} KB, SHA-256 {item["sha256"]}{how}',
                       soft_wrap=True)
+    from .archive import MANIFEST
+    from .inputs import sha256_file
+    console.print(f'  {MANIFEST}: SHA-256 {sha256_file(published.folder / MANIFEST)} (keep this '
+                  'line outside the archive: it proves the revision later)', soft_wrap=True)
     console.print(f'publications page: {escape(project.show(published.index))}', soft_wrap=True)
     return 0
 
 
 def _archive(project: Project, args, console: Console) -> int:
-    from .archive import revisions, verify
+    from .archive import KEY_VARIABLE, revisions
     from .publish import rebuild_and_compare
+    from .verify import verify_archive
     archive = _archive_dir(project, args)
     if args.action == 'list':
         found = revisions(archive) if archive.is_dir() else []
@@ -351,7 +372,7 @@ def _archive(project: Project, args, console: Console) -> int:
                               f'{item["size"] / 1024:,.0f} KB', item['sha256'])
         Console(highlight=False, width=160).print(table)
         return 0
-    checked, findings = verify(archive)
+    checked, findings, done = verify_archive(archive, project)
     status = 0
     if findings:
         console.print(f'[bold red]the archive has {len(findings)} problem'
@@ -360,8 +381,14 @@ def _archive(project: Project, args, console: Console) -> int:
             console.print(f'  {escape(str(finding))}', soft_wrap=True)
         status = 1
     else:
-        console.print(f'[green]all {checked} archived files match their manifests[/] '
-                      f'({escape(project.show(archive))})', soft_wrap=True)
+        also = ''.join([
+            '; index.html is the page they give' if done.index else '',
+            f'; {done.signed} manifest signature{"s" if done.signed != 1 else ""} checked'
+            if done.signed else '',
+            f'; signatures not checked ({KEY_VARIABLE} is not set)'
+            if done.unchecked_signatures else ''])
+        console.print(f'[green]all {checked} archived files match their manifests[/]'
+                      f'{also} ({escape(project.show(archive))})', soft_wrap=True)
     if args.rebuild:
         result = rebuild_and_compare(project, args.rebuild, archive, _progress(console))
         for lang, same in result.same.items():
@@ -383,15 +410,26 @@ def _archive(project: Project, args, console: Console) -> int:
 
 
 def _distribute(project: Project, args, console: Console) -> int:
-    from .distribute import Outbox, distribute, load_settings, smtp_from_option
+    from .distribute import distribute, load_settings, parse_sender, shown_path
+    from .transport import Outbox, smtp_from_option
+    from .files import inside
     folder = project.root / 'distribution'
-    ledger_path = (args.ledger or folder / 'ledger.sqlite').resolve()
+
+    def place(given: Path | None, default: str, what: str) -> Path:
+        # Not resolved: a symlink in the project that leads out of it is refused, for
+        # the files it reads (the list) and the places it writes (ledger, outbox).
+        path = Path(os.path.abspath(given or folder / default))
+        if path.is_relative_to(project.root):
+            inside(project.root, path, what=what, shown=shown_path(project, path))
+        return path
+
+    ledger_path = place(args.ledger, 'ledger.sqlite', 'the ledger')
     series = None
     if args.status:
         from .distribute import latest_revision
         from .ledger import Ledger
         series = latest_revision(_archive_dir(project, args), args.edition).series
-        ledger = Ledger(ledger_path)
+        ledger = Ledger(ledger_path, shown_path(project, ledger_path))
         try:
             rows = ledger.for_edition(series, args.edition)
         finally:
@@ -405,21 +443,24 @@ def _distribute(project: Project, args, console: Console) -> int:
             table.add_column(name)
         for row in rows:
             colour = {'sent': 'green', 'failed': 'red'}.get(row.outcome, 'yellow')
-            table.add_row(str(row.revision), row.name, row.email, row.language,
-                          f'[{colour}]{row.outcome}[/]', row.updated_at.replace('T', ' '),
-                          escape(row.detail))
+            table.add_row(str(row.revision), escape(row.name), escape(row.email),
+                          row.language, f'[{colour}]{row.outcome}[/]',
+                          row.updated_at.replace('T', ' '), escape(row.detail))
         Console(highlight=False, width=140).print(table)
         return 0 if all(row.outcome == 'sent' for row in rows) else 1
     settings = load_settings(project)
-    sender = args.sender or (settings.sender if settings else None)
-    if not sender:
+    if args.sender is not None:
+        sender = parse_sender(args.sender, given='--sender')
+    elif settings:
+        sender = settings.sender
+    else:
         raise ReportError('say who sends the messages: --sender "Name <address>", or '
                           'sender = "..." in distribution/settings.toml')
     if args.smtp:
         transport = smtp_from_option(args.smtp, starttls=args.starttls)
     else:
-        transport = Outbox((args.outbox or folder / 'outbox').resolve())
-    stakeholders = (args.stakeholders or folder / 'stakeholders.csv').resolve()
+        transport = Outbox(place(args.outbox, 'outbox', 'the outbox'))
+    stakeholders = place(args.stakeholders, 'stakeholders.csv', 'the stakeholder list')
     marks = {'sent': '[green]sent[/]', 'skipped': '[dim]already sent[/]',
              'failed': '[bold red]failed[/]', 'planned': 'would send'}
 

@@ -8,6 +8,7 @@ and every figure the edition lists must be placed exactly once.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import jinja2
@@ -16,13 +17,16 @@ from markupsafe import Markup
 from .charts import Chart
 from .document import Composed
 from .errors import ContentError, ReportError, raise_all
-from .i18n import Messages
+from .files import MB, listing, read_bytes, read_text
+from .i18n import MAX_TEMPLATE_BYTES, Messages
 from .load import Edition
 from .narrative import Fragment, placeholder
 from .numbers import long_date, month_year
 from .project import Project
 from .typography import for_language, french
 
+MAX_FONT_BYTES = 20 * MB
+"""A font file with every glyph of a large script is a few MB."""
 ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
 LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
 
@@ -43,9 +47,28 @@ STATUS_NAMES = {'completed': N_('Completed'), 'in progress': N_('In progress'),
                 'ongoing': N_('Ongoing')}
 
 
-def template_env(project: Project, messages: Messages) -> jinja2.Environment:
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from a folder of the project, read by the containment rule (a template
+    that is a link to a file outside the project is an error, not followed)."""
+
+    def __init__(self, project: Project, folder: Path) -> None:
+        self.project, self.folder = project, folder
+
+    def get_source(self, environment, template):
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))
+        try:
+            text = read_text(self.project.root, path, what=f"the template '{template}'",
+                             shown=self.project.show(path), limit=MAX_TEMPLATE_BYTES,
+                             error=ContentError)
+        except FileNotFoundError:
+            raise jinja2.TemplateNotFound(template) from None
+        return text, str(path), lambda: False
+
+
+def template_env(project: Project, messages: Messages,
+                 folder: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(project.templates), autoescape=True,
+        loader=TemplateLoader(project, folder or project.templates), autoescape=True,
         undefined=jinja2.StrictUndefined, extensions=['jinja2.ext.i18n'],
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(messages.gettext, messages.ngettext, newstyle=True)
@@ -169,20 +192,46 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         'chapters': chapters, 'figures': figures, 'tables': table_list,
     }
     html = env.get_template('report.html.j2').render(context)
+    _check_links(html, fragments)
     labels = env.get_template('labels.css.j2').render(status=config.status)
 
-    assets: dict[str, bytes | Path] = {
-        'print.css': project.templates / 'print.css',
+    def asset(path: Path, what: str, limit: int) -> bytes:
+        return read_bytes(project.root, path, what=what, shown=project.show(path),
+                          limit=limit, error=ContentError)
+
+    sources = {'index.html': 'the composed document (templates/report.html.j2)',
+               'print.css': 'templates/print.css', 'labels.css': 'templates/labels.css.j2',
+               **{f'charts/{chart_id}.svg': f'figure {chart_id} (charts/charts.toml)'
+                  for chart_id in figure_numbers}}
+    assets: dict[str, bytes] = {
+        'print.css': asset(project.templates / 'print.css', 'the stylesheet',
+                           MAX_TEMPLATE_BYTES),
         'labels.css': labels.encode('utf-8'),
     }
-    for font in sorted((project.templates / 'fonts').glob('*.ttf')):
-        assets[f'fonts/{font.name}'] = font
+    for font in listing(project.root, project.templates / 'fonts', '*.ttf'):
+        assets[f'fonts/{font.name}'] = asset(font, f'the font {font.name}', MAX_FONT_BYTES)
+        sources[f'fonts/{font.name}'] = project.show(font)
     for chart_id in figure_numbers:
         assets[f'charts/{chart_id}.svg'] = charts[chart_id].svg
     for fragment in fragments:
-        for source, name in fragment.images:
-            assets[f'assets/{name}'] = source
-    return Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used))
+        for data, name, shown in fragment.images:
+            assets[f'assets/{name}'] = data
+            sources[f'assets/{name}'] = shown
+    return Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used),
+                    sources)
+
+
+def _check_links(html: str, fragments: list[Fragment]) -> None:
+    """Every ``#id`` link of the narrative leads to something in the document (else
+    WeasyPrint would report a missing anchor without saying where the link is)."""
+    ids = set(re.findall(r'\sid="([^"]+)"', html))
+    problems = [ContentError(f"the link to '#{target[:60]}' leads nowhere: no heading, "
+                             'chapter, figure or table has that id (chapters are '
+                             '#sec-<section>, figures #fig-<id>, tables #tbl-<id>)',
+                             path=fragment.section.shown, line=line)
+                for fragment in fragments for target, line in fragment.links
+                if target not in ids]
+    raise_all(problems, 'links inside the report lead nowhere')
 
 
 def _also_available(lang: str, title: str, subtitle: str) -> str:

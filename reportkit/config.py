@@ -6,16 +6,27 @@ import datetime as dt
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, raise_all
+from .files import KB, read_text
+from .policy import Text, Title
 
-Localized = dict[str, str]
+Localized = dict[str, Title]
 """Text in every language of the edition, keyed by language code ('en', 'fr')."""
 
 LANGUAGES = ('en', 'fr')
+
+NAME = r'^[a-z0-9][a-z0-9-]{0,63}$'
+"""A section or figure id: a plain name (lower-case letters, digits, hyphens), never a
+path, so that an entry cannot reach a file outside its folder."""
+Name = Annotated[str, Field(pattern=NAME)]
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Years an edition may cover."""
+MAX_CONFIG_BYTES = 256 * KB
+"""An edition's settings are a few KB of TOML."""
 
 
 class _Strict(BaseModel):
@@ -27,10 +38,10 @@ class Publisher(_Strict):
 
     name: Localized
     """Publishing organisation and team."""
-    address: dict[str, list[str]]
+    address: dict[str, list[Title]]
     """Postal address lines, per language."""
-    fax: str | None = None
-    email: str | None = None
+    fax: Title | None = None
+    email: Title | None = None
     copyright: Localized
     """Copyright line, e.g. '© His Majesty the King in Right of Canada, 2016'."""
 
@@ -40,14 +51,15 @@ class EditionConfig(_Strict):
 
     id: str = Field(pattern=r'^[0-9]{4}$')
     """Edition id, also the folder name under reports/ (the year it covers)."""
-    series: str
-    year: int = Field(ge=1900, le=2200)
+    series: Name
+    """The series' short name, part of every file name (beyond-the-border)."""
+    year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     """The year the report covers."""
-    data_through: int = Field(ge=1900, le=2200)
+    data_through: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     """Last year of data the edition may show (its cut-off)."""
     revision: int = Field(ge=1)
     """1 for the first release; corrected releases count up."""
-    revision_note: Localized | None = None
+    revision_note: dict[str, Text] | None = None
     """What changed in this revision (required after the first)."""
     status: Literal['draft', 'final']
     publication_date: dt.date
@@ -56,15 +68,15 @@ class EditionConfig(_Strict):
     subtitle: Localized
     author: Localized
     subject: Localized
-    keywords: dict[str, list[str]]
+    keywords: dict[str, list[Title]]
     catalogue_number: Localized | None = None
     """Assigned by the Depository Services Program; required for a final edition."""
     isbn: Localized | None = None
     """ISBN-13 per language; required for a final edition."""
     publisher: Publisher
-    sections: list[str] = Field(min_length=1)
+    sections: list[Name] = Field(min_length=1)
     """Section ids in reading order; each is reports/<id>/<lang>/<section>.md."""
-    figures: list[str] = Field(default_factory=list)
+    figures: list[Name] = Field(default_factory=list)
     """Chart ids (charts/charts.toml) drawn for this edition."""
 
     @model_validator(mode='after')
@@ -114,17 +126,17 @@ def isbn_valid(isbn: str) -> bool:
     return (10 - total % 10) % 10 == int(digits[12])
 
 
-def load_config(path: Path, shown: str) -> EditionConfig:
-    """Read and validate ``edition.toml``; every problem is reported at once.
+def load_config(path: Path, shown: str, root: Path) -> EditionConfig:
+    """Read and validate ``edition.toml`` (a file inside ``root``, the project); every
+    problem is reported at once.
 
     ``shown`` is the path as the user should see it in messages.
     """
     try:
-        text = path.read_text(encoding='utf-8')
+        text = read_text(root, path, what='the edition configuration', shown=shown,
+                         limit=MAX_CONFIG_BYTES, error=ConfigError)
     except FileNotFoundError:
         raise ConfigError('edition configuration not found', path=shown) from None
-    except UnicodeDecodeError as error:
-        raise ConfigError(f'not UTF-8 text (byte {error.start})', path=shown) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -143,20 +155,36 @@ def load_config(path: Path, shown: str) -> EditionConfig:
 def _problem(item: dict, text: str, shown: str) -> ConfigError:
     loc = [str(part) for part in item['loc']]
     kind = item['type']
+    if kind == 'value_error' and loc:
+        message = f"'{'.'.join(loc)}': {item['ctx']['error']}"
+        return ConfigError(message, path=shown, line=_line_of(text, loc))
     if kind == 'value_error':
         # Our own cross-field checks: one message may hold several problems.
         message = str(item['ctx']['error'])
         key = message.split(':', 1)[0]
         return ConfigError(message, path=shown, line=_line_of(text, key.split('.')))
     key = '.'.join(loc)
-    if kind == 'missing':
+    if kind == 'string_pattern_mismatch' and loc[0] in ('sections', 'figures', 'series'):
+        what = {'sections': 'section', 'figures': 'figure', 'series': 'series'}[loc[0]]
+        message = (f"'{loc[0]}': {_clip(item.get('input'))} is not a {what} name: write "
+                   'lower-case letters, digits and hyphens (a name, not a path)')
+    elif kind == 'string_pattern_mismatch' and loc == ['id']:
+        message = (f"'id': {_clip(item.get('input'))} is not an edition id: use the year "
+                   'the edition covers, e.g. "2016"')
+    elif kind == 'missing':
         message = f"'{key}': required key is missing"
     elif kind == 'extra_forbidden':
         message = f"'{key}': unknown key"
     else:
         got = item.get('input')
-        message = f"'{key}': {item['msg'].lower()}, got {got!r}"
+        message = f"'{key}': {item['msg'].lower()}, got {_clip(got)}"
     return ConfigError(message, path=shown, line=_line_of(text, loc))
+
+
+def _clip(value) -> str:
+    """A value for a message: quoted, and cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + '…'
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

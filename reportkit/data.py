@@ -12,19 +12,33 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .declarations import load_declarations
 from .errors import DataError, ReportError, raise_all
+from .files import MB, read_bytes, read_text
+from .policy import Title
 from .project import Project
 
 MAX_ROWS = 20_000
 """Larger files are refused: no report table or chart needs more, and WeasyPrint
 lays out long tables slowly (about 3–4 ms a row)."""
 MAX_PROBLEMS_PER_FILE = 20
+MAX_FILE_BYTES = 20 * MB
+"""20,000 rows of a few hundred bytes each."""
+MAX_CELL_CHARACTERS = 10_000
+"""A cell is a number, a date or a sentence (the longest real one is about 300)."""
+DATA_FILE = r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.csv$'
+
+
+def _file_name(name: str) -> str:
+    if not re.fullmatch(DATA_FILE, name):
+        raise ValueError(f"{name[:60]!r} is not the name of a .csv file in data/: a name, "
+                         "not a path (no folders, no '..')")
+    return name
 
 
 class Column(BaseModel):
@@ -54,8 +68,9 @@ class Later(BaseModel):
 class DatasetSpec(BaseModel):
     model_config = ConfigDict(extra='forbid', frozen=True)
 
-    file: str
-    title: str
+    file: Annotated[str, AfterValidator(_file_name)]
+    """The file's name in data/ (a name, not a path: no folders, no '..')."""
+    title: Title
     key: list[str] = Field(min_length=1)
     period: str | None = None
     later: Later | None = None
@@ -116,7 +131,7 @@ Tables = dict[str, Table]
 
 def load_specs(project: Project) -> dict[str, DatasetSpec]:
     path = project.data / 'datasets.toml'
-    return load_declarations(path, project.show(path), DatasetSpec, DataError,
+    return load_declarations(project.root, path, project.show(path), DatasetSpec, DataError,
                              'dataset declarations')
 
 
@@ -151,16 +166,11 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
     path = project.data / spec.file
     shown = project.show(path)
     try:
-        raw = path.read_bytes()
+        text = read_text(project.root, path, what=f"the data file of '{name}'", shown=shown,
+                         limit=MAX_FILE_BYTES, error=DataError)
     except FileNotFoundError:
         raise DataError('data file not found', path=shown) from None
-    try:
-        text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b'\n') + 1
-        raise DataError('not UTF-8 text; save the file as CSV UTF-8', path=shown,
-                        line=line) from None
-    reader = csv.reader(io.StringIO(text, newline=''))
+    reader = _Rows(text, shown)
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         raise DataError('file is empty: expected a header row with the columns '
@@ -220,6 +230,38 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
     raise_all(problems, f'{shown}: the data does not match its declaration')
     frame = pd.DataFrame.from_records(records, columns=header)
     return Table(name, spec, shown, frame, lines)
+
+
+class _Rows:
+    """The rows of a CSV text; a malformed row (a cell over the size limit, a stray
+    quote) is an error naming its line."""
+
+    def __init__(self, text: str, shown: str) -> None:
+        self._reader = csv.reader(io.StringIO(text, newline=''))
+        self._shown = shown
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            row = next(self._reader)
+        except csv.Error as error:
+            message = f'the row cannot be read as CSV ({error})'
+            if 'field larger than field limit' in str(error):
+                message = (f'a cell is more than {csv.field_size_limit():,} characters long; '
+                           f'at most {MAX_CELL_CHARACTERS:,} are allowed')
+            raise DataError(message, path=self._shown, line=self._reader.line_num) from None
+        for cell in row:
+            if len(cell) > MAX_CELL_CHARACTERS:
+                raise DataError(f'a cell is {len(cell):,} characters long; at most '
+                                f'{MAX_CELL_CHARACTERS:,} are allowed', path=self._shown,
+                                line=self._reader.line_num)
+        return row
 
 
 def _convert(cell: str, column: Column):
@@ -294,7 +336,9 @@ def window(tables: Tables, through_year: int) -> Tables:
 def windowed_csv(project: Project, table: Table) -> bytes:
     """The rows of ``table`` as its file holds them (same cells, same header), for
     embedding the data an edition shows into its archived PDF."""
-    raw = (project.data / table.spec.file).read_bytes()
+    path = project.data / table.spec.file
+    raw = read_bytes(project.root, path, what=f"the data file of '{table.name}'",
+                     shown=table.shown, limit=MAX_FILE_BYTES, error=DataError)
     reader = csv.reader(io.StringIO(raw.decode('utf-8-sig'), newline=''))
     keep = set(table.lines)
     lines = [reader.line_num for row in reader if any(cell.strip() for cell in row)][1:]

@@ -6,8 +6,9 @@ from ``data/``, as plain Python values, per language:
 - the series each chart draws, with its labels in the language.
 
 Nothing in a :class:`DataView` is a pandas object, so it can be kept: it is cached in
-``build/cache/data/``, keyed by the digests of ``data/``, ``charts/charts.toml``, the
-edition's configuration, the pipeline's code and the library versions. A build whose data
+``build/cache/data/``, keyed by the edition's years and figures, the pipeline's code, the
+library versions and the digests of every file its reading opened (the data files and
+their declarations, the chart definitions). A build whose data
 did not change (an edit to the narrative, a new translation) takes the view from there and
 never loads pandas. The cache file is a pickle of the pipeline's own classes, written by
 the build in the project's build folder; a file that cannot be read is recomputed.
@@ -26,7 +27,7 @@ from .errors import ChartError, DataError, ReportError, unique
 from .project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .charts import ChartSpec
+    from .chartspecs import ChartSpec
     from .config import EditionConfig
     from .data import Table, Tables
 
@@ -55,6 +56,9 @@ class DataView:
     """lang -> printed table -> its rows, as data (translated words come at compose)."""
     series: dict[str, dict[str, Series]] = field(default_factory=dict)
     """lang -> chart -> its series (empty when the chart definitions have problems)."""
+    datasets: list[str] = field(default_factory=list)
+    """The datasets the values, rows and series were taken from (what an archived PDF
+    embeds as its source data)."""
 
 
 def data_view(project: Project, config: EditionConfig, languages: list[str],
@@ -66,16 +70,21 @@ def data_view(project: Project, config: EditionConfig, languages: list[str],
     The view is None when the data itself has problems. When only the chart definitions
     have problems, the view has no series (the narrative can still be checked).
     ``on_miss()`` is called before the data is read (the view was not in the cache)."""
-    key = _key(project, config, languages) if cache is not None else ''
+    from .files import note, recording
+
+    plan = _plan(config, languages) if cache is not None else ''
     if cache is not None:
-        view = _cached(cache, key)
+        hit = _depends(project, cache).lookup(plan)
+        view = _cached(cache, hit[0]) if hit else None
         if view is not None:
+            note(hit[1])   # the data files stand behind this view: they are inputs
             return view, []
     if on_miss is not None:
         on_miss()
-    view, problems = _extract(project, config, languages, specs)
+    with recording() as journal:
+        view, problems = _extract(project, config, languages, specs)
     if cache is not None and view is not None and not problems:
-        _store(cache, key, view)
+        _store(cache, _depends(project, cache).remember(plan, journal), view)
     return view, problems
 
 
@@ -83,16 +92,16 @@ def _extract(project: Project, config: EditionConfig, languages: list[str],
              specs: dict[str, ChartSpec]) -> tuple[DataView | None, list[ReportError]]:
     from . import data as data_stage   # pandas: only when the data has to be read
     from . import facts
-    from .charts import chart_problems
+    from .chartspecs import chart_problems
 
     problems: list[ReportError] = []
     all_tables = data_stage.load_tables(project, gather=problems)
-    tables = data_stage.window(all_tables, config.data_through)
+    tables = _Used(data_stage.window(all_tables, config.data_through))
     unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
     chart_file = project.charts / 'charts.toml'
     chart_shown = project.show(chart_file)
     chart_issues = chart_problems(specs, config.figures, tables, languages, chart_shown,
-                                  unreadable, chart_file.read_text(encoding='utf-8'))
+                                  unreadable, _declaration_text(project, chart_file))
     if unreadable or problems:
         return None, problems + chart_issues
     view = DataView()
@@ -112,8 +121,29 @@ def _extract(project: Project, config: EditionConfig, languages: list[str],
                                                                chart_id, chart_shown)
                 except ChartError as error:
                     problems.append(error)
+    view.datasets = sorted(tables.used)
     problems = unique(problems) + chart_issues
     return (None if any(isinstance(p, DataError) for p in problems) else view), problems
+
+
+class _Used(dict):
+    """The tables, remembering which of them were looked up."""
+
+    def __init__(self, tables: dict) -> None:
+        super().__init__(tables)
+        self.used: set[str] = set()
+
+    def __getitem__(self, name: str):
+        self.used.add(name)
+        return super().__getitem__(name)
+
+
+def _declaration_text(project: Project, path: Path) -> str:
+    """The chart definitions' text, for the lines of messages (read and checked before)."""
+    from .declarations import MAX_DECLARATION_BYTES
+    from .files import read_text
+    return read_text(project.root, path, what='the chart definitions',
+                     shown=project.show(path), limit=MAX_DECLARATION_BYTES, error=ChartError)
 
 
 def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
@@ -169,16 +199,18 @@ TABLES = {'initiatives': _initiatives_rows}
 """The tables a section may place (``@table(initiatives)``): name -> its rows."""
 
 
-def _key(project: Project, config: EditionConfig, languages: list[str]) -> str:
-    from .inputs import CODE, digests, key, software
+def _plan(config: EditionConfig, languages: list[str]) -> str:
+    """What a view is made for: the edition's years and figures, in its languages, by
+    this code and these libraries (the files it reads are its dependencies)."""
+    from .inputs import code_digests, key, software
 
-    files = {project.show(p): p for p in sorted(project.data.rglob('*')) if p.is_file()}
-    for path in [project.charts / 'charts.toml',
-                 project.edition_dir(config.id) / 'edition.toml',
-                 *sorted(CODE.glob('*.py'))]:
-        if path.is_file():
-            files[project.show(path)] = path
-    return key('data', sorted(languages), software(), digests(files))
+    return key('data', config.id, config.year, config.data_through, list(config.figures),
+               sorted(languages), software(), code_digests())
+
+
+def _depends(project: Project, cache: Path):
+    from .cache import Depends
+    return Depends(cache / 'data', project.root)
 
 
 def _cached(cache: Path, key: str) -> DataView | None:

@@ -11,23 +11,30 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import ReportError, raise_all
+from .files import MB, read_text
 
 Model = TypeVar('Model', bound=BaseModel)
 
 
-def load_declarations(path: Path, shown: str, model: type[Model], error: type[ReportError],
-                      what: str) -> dict[str, Model]:
-    """``{table name: model}`` for every top-level table of the TOML file at ``path``.
+TABLE_NAME = r'[a-z0-9][a-z0-9_-]{0,63}'
+"""A dataset or chart name: it becomes part of file names (charts/<id>.svg)."""
+MAX_DECLARATION_BYTES = 1 * MB
+"""Declarations are a few KB of TOML."""
+
+
+def load_declarations(root: Path, path: Path, shown: str, model: type[Model],
+                      error: type[ReportError], what: str) -> dict[str, Model]:
+    """``{table name: model}`` for every top-level table of the TOML file at ``path``
+    (inside ``root``, the project).
 
     ``what`` names the file's content in messages, e.g. 'chart definitions'.
     """
     try:
-        text = path.read_text(encoding='utf-8')
+        text = read_text(root, path, what=f'the {what}', shown=shown,
+                         limit=MAX_DECLARATION_BYTES, error=error)
         raw = tomllib.loads(text)
     except FileNotFoundError:
         raise error(f'{what} not found', path=shown) from None
-    except UnicodeDecodeError as problem:
-        raise error(f'not UTF-8 text (byte {problem.start})', path=shown) from None
     except tomllib.TOMLDecodeError as problem:
         match = re.search(r'\(at line (\d+), column \d+\)', str(problem))
         message = re.sub(r'\s*\(at line .*\)', '', str(problem))
@@ -35,12 +42,19 @@ def load_declarations(path: Path, shown: str, model: type[Model], error: type[Re
                     line=int(match[1]) if match else None) from None
     declared, problems = {}, []
     for name, value in raw.items():
+        if not re.fullmatch(TABLE_NAME, name):
+            problems.append(error(f'[{name[:60]}]: not a name: write lower-case letters, '
+                                  'digits, hyphens and underscores', path=shown,
+                                  line=line_in_table(text, name, [])))
+            continue
         try:
             declared[name] = model.model_validate(value)
         except ValidationError as invalid:
             for item in invalid.errors():
                 key = '.'.join(str(part) for part in item['loc'])
-                problems.append(error(f"[{name}] '{key}': {item['msg'].lower()}", path=shown,
+                message = (str(item['ctx']['error']) if item['type'] == 'value_error'
+                           else item['msg'][:1].lower() + item['msg'][1:])
+                problems.append(error(f"[{name}] '{key}': {message}", path=shown,
                                       line=line_in_table(text, name, item['loc'])))
     raise_all(problems, f'{shown}: {what} are not valid')
     return declared

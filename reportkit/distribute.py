@@ -35,8 +35,6 @@ from .mail import Sender, Text, check_headers, compose_message, parse_sender, re
 from .project import Project
 from .stakeholders import Stakeholder, list_root, load_stakeholders
 from .transport import NotSupported, PermanentFailure, TemporaryFailure, international
-# Imported from here by the command line.
-from .transport import Outbox, smtp_from_option  # noqa: F401
 
 SETTINGS_LIMIT = 64 * files.KB
 TEMPLATE_LIMIT = 64 * files.KB

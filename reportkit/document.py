@@ -16,13 +16,25 @@ class Composed:
 
     lang: str
     html: str
-    assets: dict[str, bytes | Path] = field(default_factory=dict)
-    """Relative file name -> content (bytes) or the project file to copy."""
+    assets: dict[str, bytes] = field(default_factory=dict)
+    """Relative file name -> content (read from the project when composed)."""
     title: str = ''
     figures: list[dict] = field(default_factory=list)
     chapters: list[dict] = field(default_factory=list)
     messages: set[str] = field(default_factory=set)
     """The catalogue messages the document used."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Relative file name -> where it comes from, as a user names it (for messages about
+    the composed document, which lives in a temporary folder)."""
+
+    def named(self, message: str, folder: Path) -> str:
+        """``message`` with the files of the document written into ``folder`` named by
+        their sources (``templates/print.css``, ``reports/2015/en/map.png``)."""
+        for prefix in (folder.as_uri() + '/', str(folder) + '/'):
+            for relative, source in sorted(self.sources.items(), key=lambda i: -len(i[0])):
+                message = message.replace(prefix + relative, source)
+            message = message.replace(prefix, '')
+        return message
 
     def write(self, folder: Path, name: str = 'index.html') -> Path:
         """Write the HTML and its assets into ``folder``; returns the HTML path."""
@@ -30,7 +42,7 @@ class Composed:
         for relative, content in sorted(self.assets.items()):
             target = folder / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content.read_bytes() if isinstance(content, Path) else content)
+            target.write_bytes(content)
         html_path = folder / name
         html_path.write_text(self.html, encoding='utf-8')
         return html_path

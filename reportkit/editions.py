@@ -9,8 +9,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import EditionConfig, load_config
+from .config import FIRST_YEAR, LAST_YEAR, MAX_CONFIG_BYTES, EditionConfig, load_config
 from .errors import ReportError
+from .files import read_text
 from .load import load_edition
 from .project import Project
 
@@ -32,7 +33,7 @@ def summaries(project: Project) -> list[EditionSummary]:
     for edition_id in project.editions():
         path = project.edition_dir(edition_id) / 'edition.toml'
         try:
-            result.append(EditionSummary(edition_id, load_config(path, project.show(path))))
+            result.append(EditionSummary(edition_id, load_config(path, project.show(path), project.root)))
         except ReportError as error:
             first = str(error).splitlines()[0]
             result.append(EditionSummary(edition_id, None, first))
@@ -51,8 +52,9 @@ class NewEdition:
 def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     """Start edition ``new_id`` from ``from_id``: config and sections copied, years moved
     on, status draft, revision 1. Nothing is written unless all of it can be."""
-    if not re.fullmatch(r'\d{4}', new_id):
-        raise ReportError(f"'{new_id}' is not an edition id: use the year it covers, e.g. 2016")
+    if not re.fullmatch(r'\d{4}', new_id) or not FIRST_YEAR <= int(new_id) <= LAST_YEAR:
+        raise ReportError(f"{new_id[:40]!r} is not an edition id: use the year it covers "
+                          f'({FIRST_YEAR}–{LAST_YEAR}), e.g. 2016')
     target = project.edition_dir(new_id)
     if target.exists():
         raise ReportError(f'edition {new_id} already exists in {project.show(target)}; '
@@ -60,7 +62,9 @@ def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     source = load_edition(project, from_id)   # the old edition must itself be sound
     old = source.config
     delta = int(new_id) - int(from_id)
-    text = (source.folder / 'edition.toml').read_text(encoding='utf-8')
+    config_path = source.folder / 'edition.toml'
+    text = read_text(project.root, config_path, what='the edition configuration',
+                     shown=source.config_shown, limit=MAX_CONFIG_BYTES, error=ReportError)
     text = _moved_on(text, old, new_id, delta)
 
     reports = project.reports
@@ -75,13 +79,12 @@ def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
                 copy = staging / lang / section.path.name
                 shutil.copyfile(section.path, copy)
                 copied.append(target / lang / section.path.name)
-                count = sum(1 for m in YEAR.finditer(section.path.read_text(encoding='utf-8'))
-                            if m[1] in years)
+                count = sum(1 for m in YEAR.finditer(section.body) if m[1] in years)
                 if count:
                     typed[f'{project.show(reports)}/{new_id}/{lang}/{section.path.name}'] = count
         # Check the result reads as an edition before it takes its place.
         config = load_config(staging / 'edition.toml',
-                             f'{project.show(reports)}/{new_id}/edition.toml')
+                             f'{project.show(reports)}/{new_id}/edition.toml', project.root)
         if config.id != new_id:  # pragma: no cover - _moved_on sets it
             raise ReportError(f'the new configuration has id {config.id!r}')
         staging.rename(target)

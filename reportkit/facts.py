@@ -132,16 +132,32 @@ def narrative_values(tables: Tables, year: int, data_through: int, lang: str,
 
 
 def narrative_context(values: dict, lang: str) -> dict:
-    """Everything a section may use: the values, and the helpers that compute with them."""
+    """Everything a section may use: the values, and the helpers that compute with them.
+    A helper given something that is not a value from the data, or asked to divide by
+    zero, stops the build with a message saying so (never an internal error)."""
 
-    def per(annual: Quantity, divisor: int) -> Quantity:
+    def per(annual, divisor: int, name: str) -> Quantity:
+        annual = _quantity(annual, name)
         return Quantity(annual.value / divisor, annual.kind, lang)
+
+    def ratio(part, whole, name: str, minus: float) -> Quantity:
+        part, whole = _quantity(part, name), _quantity(whole, name)
+        if whole.value == 0:
+            raise ValueError(f'{name}(): the second value is 0, so there is no percentage')
+        return Quantity((part.value - minus * whole.value) / whole.value * 100, 'percent',
+                        lang)
 
     return {
         **values,
-        'pct_change': lambda new, old: Quantity(
-            (new.value - old.value) / old.value * 100, 'percent', lang),
-        'share': lambda part, whole: Quantity(part.value / whole.value * 100, 'percent', lang),
-        'per_minute': lambda annual: per(annual, MINUTES_PER_YEAR),
-        'per_day': lambda annual: per(annual, DAYS_PER_YEAR),
+        'pct_change': lambda new, old: ratio(new, old, 'pct_change', 1),
+        'share': lambda part, whole: ratio(part, whole, 'share', 0),
+        'per_minute': lambda annual: per(annual, MINUTES_PER_YEAR, 'per_minute'),
+        'per_day': lambda annual: per(annual, DAYS_PER_YEAR, 'per_day'),
     }
+
+
+def _quantity(value, name: str) -> Quantity:
+    if not isinstance(value, Quantity):
+        raise ValueError(f'{name}() takes values from the data (e.g. goods_trade[2015]), '
+                         f'not {type(value).__name__} {str(value)[:40]!r}')
+    return value

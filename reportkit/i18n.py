@@ -8,6 +8,7 @@ fallback to English).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +17,14 @@ from babel.messages.extract import extract_python
 from babel.messages.pofile import read_po
 
 from .errors import ContentError
+from .files import MB, read_bytes
 from .project import Project
 from .typography import for_language
 
 SOURCE_LANGUAGE = 'en'
+MAX_CATALOGUE_BYTES = 2 * MB
+MAX_TEMPLATE_BYTES = 1 * MB
+"""Templates and catalogues are tens of KB."""
 TEMPLATE_SUFFIXES = ('.j2',)
 PYTHON_SOURCES = ('compose.py',)
 """Modules of reportkit whose ``_()`` and ``N_()`` calls name messages."""
@@ -66,10 +71,12 @@ def load_messages(project: Project, lang: str) -> Messages:
         return Messages(lang, None)
     path = catalogue_path(project, lang)
     shown = project.show(path)
-    if not path.is_file():
-        raise ContentError(f'no message catalogue for language {lang!r}', path=shown)
-    with path.open('rb') as stream:
-        catalog = read_po(stream, locale=lang)
+    try:
+        data = read_bytes(project.root, path, what='the message catalogue', shown=shown,
+                          limit=MAX_CATALOGUE_BYTES, error=ContentError)
+    except FileNotFoundError:
+        raise ContentError(f'no message catalogue for language {lang!r}', path=shown) from None
+    catalog = read_po(io.BytesIO(data), locale=lang)
     entries = {message.id: message.string for message in catalog
                if message.id and isinstance(message.id, str) and not message.fuzzy}
     return Messages(lang, entries, shown)
@@ -82,19 +89,29 @@ class MessageUse:
     """File and line where the message is used, as shown to users."""
 
 
-def extract_messages(project: Project) -> list[MessageUse]:
+NOT_IN_A_DOCUMENT = ('archive', 'email')
+"""Template folders of the publications page and of the messages to stakeholders: their
+words are checked when those are made (publish, distribute), not by a document's build."""
+
+
+def extract_messages(project: Project, documents_only: bool = False) -> list[MessageUse]:
     """Every message the templates and the composing code use (read from the sources,
-    as gettext tools do), in order of first use."""
+    as gettext tools do), in order of first use; ``documents_only``: those of the
+    templates a document is made from."""
     found: dict[str, MessageUse] = {}
+    skipped = [project.templates / name for name in NOT_IN_A_DOCUMENT] if documents_only \
+        else []
     for path in sorted(project.templates.rglob('*')):
-        if path.suffix in TEMPLATE_SUFFIXES and path.is_file():
-            with path.open('rb') as stream:
-                for line, _func, message, _comments in jinja2.ext.babel_extract(
-                        stream, ('_', 'gettext'), [], {'trim_blocks': 'true',
-                                                        'lstrip_blocks': 'true'}):
-                    if isinstance(message, str):
-                        found.setdefault(message, MessageUse(message,
-                                                             f'{project.show(path)}:{line}'))
+        if path.suffix not in TEMPLATE_SUFFIXES or not path.is_file() or \
+                any(path.is_relative_to(folder) for folder in skipped):
+            continue
+        stream = io.BytesIO(read_bytes(project.root, path, what='the template',
+                                       shown=project.show(path), limit=MAX_TEMPLATE_BYTES,
+                                       error=ContentError))
+        for line, _func, message, _comments in jinja2.ext.babel_extract(
+                stream, ('_', 'gettext'), [], {'trim_blocks': 'true', 'lstrip_blocks': 'true'}):
+            if isinstance(message, str):
+                found.setdefault(message, MessageUse(message, f'{project.show(path)}:{line}'))
     package = Path(__file__).parent
     for name in PYTHON_SOURCES:
         path = package / name
@@ -116,5 +133,5 @@ def missing_messages(project: Project, lang: str) -> list[ContentError]:
         return [error]
     return [ContentError(f'message "{use.message}" (used in {use.where}) has no {lang} '
                          'translation', path=messages.shown)
-            for use in extract_messages(project)
+            for use in extract_messages(project, documents_only=True)
             if not (messages.catalogue or {}).get(use.message)]

@@ -1,4 +1,5 @@
-"""What an edition is built from: every input file with its SHA-256, and the software.
+"""What an edition is built from: the files its build read (recorded by
+:mod:`.files`), the pipeline's code and the software, each with its digest.
 
 The archive manifest records these; ``archive verify --rebuild`` compares them to say
 which inputs changed; the build cache keys PDFs by them.
@@ -13,7 +14,6 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from .project import Project
 
 SOFTWARE = ('weasyprint', 'pydyf', 'matplotlib', 'pandas', 'jinja2', 'babel',
             'markdown-it-py', 'mdit-py-plugins', 'pydantic', 'fonttools')
@@ -30,30 +30,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def input_files(project: Project, edition_id: str, languages: list[str]) -> dict[str, Path]:
-    """Every file that goes into the edition's PDFs in ``languages``, by shown path:
-    its configuration and sections, the data, the chart definitions and style, the
-    templates, fonts and message catalogues, and the pipeline's own code. (The
-    publications page and email templates are not inputs of a PDF.)"""
-    files: dict[str, Path] = {}
-    folder = project.edition_dir(edition_id)
-    candidates = [folder / 'edition.toml']
-    for lang in languages:
-        candidates += sorted((folder / lang).glob('*.md'))
-    for root in (project.data, project.charts, project.templates):
-        candidates += sorted(p for p in root.rglob('*') if p.is_file()
-                             and not p.is_relative_to(project.templates / 'archive')
-                             and not p.is_relative_to(project.templates / 'email'))
-    for path in candidates:
-        if path.is_file() and not any(part.startswith('.') for part in path.parts[-3:]):
-            files[project.show(path)] = path
-    for path in sorted(CODE.glob('*.py')):
-        files[f'reportkit/{path.name}'] = path
-    return files
+def code_digests() -> dict[str, str]:
+    """The pipeline's own code, by name (``reportkit/build.py``): part of every plan."""
+    return dict(_code())
 
 
-def digests(files: dict[str, Path]) -> dict[str, str]:
-    return {name: sha256_file(path) for name, path in sorted(files.items())}
+@functools.cache
+def _code() -> dict[str, str]:
+    return {f'reportkit/{path.name}': sha256_file(path) for path in sorted(CODE.glob('*.py'))}
+
+
+def manifest_inputs(journal) -> dict[str, str]:
+    """What an archived revision records as its inputs: every file its build read, and
+    the pipeline's code."""
+    return dict(sorted({**journal.files, **code_digests()}.items()))
 
 
 def software() -> dict[str, str]:

@@ -9,10 +9,12 @@ import yaml
 
 from .config import EditionConfig, load_config
 from .errors import ContentError, ReportError, raise_all
+from .files import MB, listing, read_text
+from .policy import TITLE_CHARACTERS, problem_in
 from .project import Project
 
 FRONT_MATTER_KEYS = {'title', 'short_title'}
-MAX_SECTION_BYTES = 1_000_000
+MAX_SECTION_BYTES = 1 * MB
 """A section is a chapter of a few pages (the longest is about 12 KB); a file of more than
 1 MB is refused before it is read, rather than laid out for minutes."""
 
@@ -61,7 +63,7 @@ def load_edition(project: Project, edition_id: str, languages: list[str] | None 
         raise ReportError(f"no edition '{edition_id}' in {project.show(project.reports)}/"
                           f" (editions: {', '.join(known) or 'none'})")
     config_path = folder / 'edition.toml'
-    config = load_config(config_path, project.show(config_path))
+    config = load_config(config_path, project.show(config_path), project.root)
     if config.id != edition_id:
         raise ReportError(f"'id' is '{config.id}' but the folder is '{edition_id}'",
                           path=project.show(config_path))
@@ -84,7 +86,7 @@ def load_edition(project: Project, edition_id: str, languages: list[str] | None 
                 gathered.append(error)
         listed = {f'{section_id}.md' for section_id in config.sections}
         if lang_dir.is_dir():
-            for extra in sorted(lang_dir.glob('*.md')):
+            for extra in listing(project.root, lang_dir, '*.md'):
                 if extra.name not in listed:
                     gathered.append(ContentError(
                         "section file is not listed in 'sections' of "
@@ -98,20 +100,12 @@ def load_edition(project: Project, edition_id: str, languages: list[str] | None 
 
 def _read_section(project: Project, section_id: str, lang: str, path: Path) -> Section:
     shown = project.show(path)
-    if not path.is_file():
-        raise ContentError(f"section '{section_id}' is listed in edition.toml "
-                           'but its file is missing', path=shown)
-    size = path.stat().st_size
-    if size > MAX_SECTION_BYTES:
-        raise ContentError(f'the file is {size / 1_000_000:.1f} MB; a section may be at most '
-                           f'{MAX_SECTION_BYTES // 1_000_000} MB (split it into sections, or '
-                           'move tables of data to data/)', path=shown)
     try:
-        text = path.read_text(encoding='utf-8')
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[:error.start].count(b'\n') + 1
-        raise ContentError('not UTF-8 text; save the file as UTF-8', path=shown,
-                           line=line) from None
+        text = read_text(project.root, path, what=f"section '{section_id}'", shown=shown,
+                         limit=MAX_SECTION_BYTES, error=ContentError)
+    except FileNotFoundError:
+        raise ContentError(f"section '{section_id}' is listed in edition.toml "
+                           'but its file is missing', path=shown) from None
     lines = text.split('\n')
     if not lines or lines[0].strip() != '---':
         raise ContentError("must start with front matter: a '---' line, 'title: ...', "
@@ -140,5 +134,15 @@ def _read_section(project: Project, section_id: str, lang: str, path: Path) -> S
     short = meta.get('short_title', title)
     if not isinstance(short, str):
         raise ContentError("front matter: 'short_title' must be text", path=shown, line=2)
+    for key, value in [('title', title)] + [('short_title', short)] * ('short_title' in meta):
+        problem = problem_in(value, TITLE_CHARACTERS)
+        if problem:
+            raise ContentError(f"front matter: '{key}' {problem}", path=shown,
+                               line=_key_line(lines, key, end))
     return Section(section_id, lang, path, shown, title.strip(), short.strip(),
                    '\n'.join(lines[end + 1:]), end + 2)
+
+
+def _key_line(lines: list[str], key: str, end: int) -> int:
+    """The line of ``key:`` in the front matter (which ends on line ``end``)."""
+    return next((n + 1 for n in range(1, end) if lines[n].startswith(f'{key}:')), 2)

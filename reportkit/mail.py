@@ -16,9 +16,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import jinja2
-import jinja2.sandbox
 
 from .errors import ConfigError, ReportError
+from .sandbox import SECTION, Sandbox
 from .numbers import long_date
 from .stakeholders import Mailbox, Stakeholder, check_address, unsafe_character
 from .transport import as_sent
@@ -26,9 +26,19 @@ from .typography import for_language
 
 LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
 
-_TEMPLATES = jinja2.sandbox.ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-    lstrip_blocks=True, autoescape=False)
+_TEMPLATES = Sandbox(SECTION, trim_blocks=True, lstrip_blocks=True)
+"""Message templates run in the narrative's bounded sandbox: no reach into Python, and
+bounded work, output and time."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A message template, checked; each :meth:`render` is one bounded evaluation."""
+
+    source: str
+
+    def render(self, **context) -> str:
+        return _TEMPLATES.render(self.source, context)
 
 
 @dataclass(frozen=True)
@@ -83,17 +93,18 @@ class Text:
     body: str
 
 
-def template_from(source: str, shown: str) -> jinja2.Template:
-    """A message template compiled in the sandbox (strict about undefined names); a
+def template_from(source: str, shown: str) -> Template:
+    """A message template checked in the sandbox (strict about undefined names); a
     ReportError naming ``shown`` and the line when it is not valid."""
     try:
-        return _TEMPLATES.from_string(source)
+        _TEMPLATES.from_string(source)
+        return Template(source)
     except jinja2.TemplateSyntaxError as error:
         raise ReportError(f'template syntax: {error.message}', path=shown,
                           line=error.lineno) from None
 
 
-def render_text(template: jinja2.Template, shown: str, person: Stakeholder, manifest: dict,
+def render_text(template: Template, shown: str, person: Stakeholder, manifest: dict,
                 item: dict, signature: str) -> Text:
     """Subject and body for one stakeholder from the language's template (its first line
     is ``Subject: …``)."""

@@ -14,24 +14,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+import markupsafe
+from jinja2.sandbox import SecurityError
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .errors import ContentError, ReportError, raise_all
+from .errors import ContentError, raise_all
 from .config import LANGUAGES
 from .load import Section
+from .policy import CAPTION_PREFIX, NarrativeCheck
 from .project import Project
 from .typography import for_language
 
 DIRECTIVE = re.compile(r'^@(figure|table)\(([a-z0-9][a-z0-9-]*)\)\s*$|^@(chart-data)\s*$')
-IMAGE_TYPES = {'.png', '.jpg', '.jpeg', '.svg'}
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,10 @@ class Fragment:
     headings: list[tuple[int, str, str]] = field(default_factory=list)
     """(level, id, text) of each heading inside the body."""
     placements: list[Placement] = field(default_factory=list)
-    images: list[tuple[Path, str]] = field(default_factory=list)
-    """(source file, asset name) of each image the section shows."""
+    images: list[tuple[bytes, str, str]] = field(default_factory=list)
+    """(content, asset name, the file as shown) of each image the section shows."""
+    links: list[tuple[str, int | None]] = field(default_factory=list)
+    """(target id, line) of each link inside the report."""
 
 
 def placeholder(kind: str, ident: str) -> str:
@@ -61,49 +62,32 @@ def placeholder(kind: str, ident: str) -> str:
     return f'<!--{kind}:{ident}-->'
 
 
-class _Undefined(jinja2.StrictUndefined):
-    """As strict as StrictUndefined, with messages that say why a value is missing."""
-
-    __slots__ = ()
-
-    @property
-    def _undefined_message(self) -> str:
-        missing = getattr(self._undefined_obj, '_missing', None)
-        if callable(missing) and self._undefined_name is not None and \
-                self._undefined_hint is None:
-            return missing(self._undefined_name)
-        return super()._undefined_message
-
-
 def expand(section: Section, context: dict) -> str:
-    """Evaluate the section's ``{{ ... }}`` expressions in the sandbox."""
-    env = ImmutableSandboxedEnvironment(
-        undefined=_Undefined, autoescape=False, keep_trailing_newline=True)
+    """Evaluate the section's ``{{ ... }}`` expressions in the bounded sandbox
+    (:mod:`.sandbox`: no reach into Python, and bounded work, output and time)."""
+    from .sandbox import LimitExceeded, render, template_line
+
+    def at(error: BaseException) -> int | None:
+        line = template_line(error)
+        return None if line is None else section.body_line + line - 1
+
     try:
-        return env.from_string(section.body).render(context)
+        return render(section.body, context)
     except jinja2.TemplateSyntaxError as error:
         raise ContentError(f'expression error: {error.message}', path=section.shown,
                            line=section.body_line + (error.lineno or 1) - 1) from None
     except SecurityError as error:
         raise ContentError(f'not allowed in the narrative: {error}', path=section.shown,
-                           line=_template_line(error, section)) from None
+                           line=at(error)) from None
     except jinja2.UndefinedError as error:
         raise ContentError(f'unknown value: {error.message} (see README, "Values '
-                           'from the data")', path=section.shown,
-                           line=_template_line(error, section)) from None
-    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError) as error:
+                           'from the data")', path=section.shown, line=at(error)) from None
+    except LimitExceeded as error:
+        raise ContentError(f'too much work for the narrative: {error}', path=section.shown,
+                           line=at(error)) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as error:
         raise ContentError(f'expression error: {error}', path=section.shown,
-                           line=_template_line(error, section)) from None
-
-
-def _template_line(error: BaseException, section: Section) -> int | None:
-    tb, line = error.__traceback__, None
-    while tb is not None:
-        # Jinja rewrites tracebacks so template lines appear as frames of '<template>'.
-        if tb.tb_frame.f_code.co_filename == '<template>':
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return None if line is None else section.body_line + line - 1
+                           line=at(error)) from None
 
 
 def _directive_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
@@ -136,30 +120,40 @@ def _markdown() -> MarkdownIt:
 MARKDOWN = _markdown()
 
 
-def convert(section: Section, text: str, project: Project) -> Fragment:
-    """Markdown (already expanded) -> HTML fragment; problems carry the file line."""
+def convert(section: Section, text: str, project: Project,
+            covered: frozenset[int] | None = None) -> Fragment:
+    """Markdown (already expanded) -> HTML fragment; problems carry the file line.
+    ``covered``: the code points the bundled fonts can show (others are refused)."""
     env: dict = {}
     tokens = MARKDOWN.parse(text, env)
     fragment = Fragment(section, '')
-    problems: list[ReportError] = []
-    offset = section.body_line
-
-    def fail(message: str, token_map) -> None:
-        line = offset + token_map[0] if token_map else None
-        problems.append(ContentError(message, path=section.shown, line=line))
-
-    # Typography follows the language of each passage: the section's, or the one a
-    # span names ([words]{lang=en}).
-    where = None
+    check = NarrativeCheck(section, project, section.body_line, covered)
+    _set_typography(tokens, section, check)
+    check.run(tokens)
+    raise_all(check.problems, f'{section.shown}: the section cannot be converted')
+    fragment.images = check.found.images
+    fragment.links = check.found.links
     for token in tokens:
-        where = token.map or where
+        if token.type == 'directive':
+            fragment.placements.append(Placement(token.meta['kind'], token.meta['id'],
+                                                 section.body_line + token.map[0]))
+    notes, body = _take_notes(tokens, env)
+    fragment.html = _render(_with_captions(body), notes, env, section, fragment)
+    return fragment
+
+
+def _set_typography(tokens: list, section: Section, check: NarrativeCheck) -> None:
+    """Typography follows the language of each passage: the section's, or the one a
+    span names ([words]{lang=en})."""
+    for token in tokens:
+        check.where = token.map or check.where
         languages = [section.lang]
         for child in token.children or []:
             if child.type == 'span_open':
                 lang = child.attrs.get('lang', languages[-1])
                 if lang not in LANGUAGES:
-                    fail(f"{{lang={lang}}}: the language must be one of "
-                         f"{', '.join(LANGUAGES)}", where)
+                    check.fail(f"{{lang={lang}}}: the language must be one of "
+                               f"{', '.join(LANGUAGES)}")
                     lang = languages[-1]
                 languages.append(str(lang))
             elif child.type == 'span_close':
@@ -167,82 +161,50 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
             elif child.type == 'text':
                 child.content = for_language(child.content, languages[-1])
 
-    # Footnotes are set where they are called (CSS float: footnote), so collect
-    # each definition's inline HTML and drop the block at the end.
+
+def _take_notes(tokens: list, env: dict) -> tuple[dict[int, str], list]:
+    """Footnotes are set where they are called (CSS float: footnote): each definition's
+    inline HTML by note id, and the tokens without the footnote block."""
     notes: dict[int, str] = {}
-    body, i = [], 0
-    while i < len(tokens):
-        token = tokens[i]
+    body, note_id, inner, in_block = [], None, [], False
+    for token in tokens:
         if token.type == 'footnote_block_open':
-            depth_end = next(j for j in range(i, len(tokens))
-                             if tokens[j].type == 'footnote_block_close')
-            note_id, inner = None, []
-            for t in tokens[i + 1:depth_end]:
-                if t.type == 'footnote_open':
-                    note_id, inner = t.meta['id'], []
-                elif t.type == 'footnote_close':
-                    notes[note_id] = ' '.join(
-                        MARKDOWN.renderer.render(t2.children or [], MARKDOWN.options, env)
-                        for t2 in inner if t2.type == 'inline')
-                else:
-                    inner.append(t)
-            i = depth_end + 1
+            in_block = True
+        elif token.type == 'footnote_block_close':
+            in_block = False
+        elif not in_block:
+            body.append(token)
+        elif token.type == 'footnote_open':
+            note_id, inner = token.meta['id'], []
+        elif token.type == 'footnote_close':
+            notes[note_id] = ' '.join(
+                MARKDOWN.renderer.render(t.children or [], MARKDOWN.options, env)
+                for t in inner if t.type == 'inline')
+        else:
+            inner.append(token)
+    return notes, body
+
+
+def _with_captions(body: list) -> list:
+    """The 'Table: …' paragraph after a Markdown table becomes its caption."""
+    out, skip = [], 0
+    for index, token in enumerate(body):
+        if skip:
+            skip -= 1
             continue
-        body.append(token)
-        i += 1
+        out.append(token)
+        if token.type == 'table_close':
+            opening = next(t for t in reversed(out) if t.type == 'table_open')
+            caption = body[index + 2]
+            first = caption.children[0]
+            first.content = first.content[len(CAPTION_PREFIX):].lstrip()
+            opening.meta['caption'] = caption
+            skip = 3
+    return out
 
-    last_map = None
-    level = 1
-    in_head = False
-    heading_open = False
-    for token in body:
-        last_map = token.map or last_map
-        if token.type in ('heading_open', 'heading_close'):
-            heading_open = token.type == 'heading_open'
-        if token.type in ('html_block', 'html_inline'):
-            fail('raw HTML is not allowed in the narrative; write Markdown instead '
-                 f'(found {token.content.strip()[:40]!r})', last_map)
-        elif token.type == 'heading_open':
-            new = int(token.tag[1])
-            if new == 1:
-                fail("'#' headings are reserved for the section title (front matter); "
-                     "start with '##'", token.map)
-            elif new > level + 1:
-                fail(f"heading level skipped: '{'#' * new}' follows "
-                     f"'{'#' * level}' (use '{'#' * (level + 1)}')", token.map)
-            level = new
-        elif token.type == 'directive':
-            fragment.placements.append(Placement(token.meta['kind'], token.meta['id'],
-                                                 offset + token.map[0]))
-        elif token.type == 'thead_open':
-            in_head = True
-        elif token.type == 'thead_close':
-            in_head = False
-        elif token.type == 'inline' and heading_open and not token.content.strip():
-            fail('a heading without text', last_map)
-        elif token.type == 'inline' and in_head and not token.content.strip():
-            fail('a table column has no heading: give every column of the first row a '
-                 'heading (screen readers announce it with each cell)', last_map)
-        for child in token.children or []:
-            if child.type == 'html_inline':
-                fail('raw HTML is not allowed in the narrative; write Markdown instead '
-                     f'(found {child.content.strip()[:40]!r})', last_map)
-            elif child.type == 'link_open':
-                href = child.attrs.get('href', '')
-                if not (href.startswith('#') or href.startswith('mailto:')):
-                    fail(f"link to '{href}' is not allowed: links may only point inside "
-                         "the report (#id) or be mailto: addresses", last_map)
-                children = token.children or []
-                start = children.index(child)
-                end = next(i for i in range(start, len(children))
-                           if children[i].type == 'link_close')
-                if not ''.join(c.content for c in children[start + 1:end]).strip():
-                    fail(f"the link to '{href}' has no text: write [what it leads to]({href})",
-                         last_map)
-            elif child.type == 'image':
-                _check_image(child, section, project, fragment, fail, last_map)
-    raise_all(problems, f'{section.shown}: the section cannot be converted')
 
+def _render(body: list, notes: dict[int, str], env: dict, section: Section,
+            fragment: Fragment) -> str:
     heading_ids: dict[str, int] = {}
     renderer = MARKDOWN.renderer
 
@@ -266,59 +228,27 @@ def convert(section: Section, text: str, project: Project) -> Fragment:
     def render_image(tokens_, idx, options, env_):
         token = tokens_[idx]
         alt = renderer.renderInlineAsText(token.children or [], options, env_)
-        name = token.meta['asset']
-        return f'<img src="assets/{name}" alt="{jinja2.utils.markupsafe.escape(alt)}">'
+        return (f'<img src="assets/{token.meta["asset"]}" '
+                f'alt="{markupsafe.escape(alt)}">')
+
+    def render_table_open(tokens_, idx, options, env_):
+        caption = tokens_[idx].meta['caption']
+        inner = renderer.render(caption.children or [], options, env_)
+        return f'<table class="narrative">\n<caption>{inner}</caption>\n'
 
     rules = {'heading_open': render_heading_open, 'footnote_ref': render_footnote_ref,
-             'directive': render_directive, 'image': render_image}
+             'directive': render_directive, 'image': render_image,
+             'table_open': render_table_open}
     saved = {name: renderer.rules.get(name) for name in rules}
     renderer.rules.update(rules)
     try:
-        fragment.html = renderer.render(body, MARKDOWN.options, env)
+        return renderer.render(body, MARKDOWN.options, env)
     finally:
         for name, rule in saved.items():
             if rule is None:
                 renderer.rules.pop(name, None)
             else:
                 renderer.rules[name] = rule
-    return fragment
-
-
-def _check_image(token, section: Section, project: Project, fragment: Fragment,
-                 fail, where) -> None:
-    src = token.attrs.get('src', '')
-    alt = ''.join(child.content for child in token.children or [])
-    parsed = urlparse(src)
-    if parsed.scheme or src.startswith('//'):
-        fail(f"image '{src}' is not allowed: images must be files inside the project "
-             '(no http://, https://, file:// or other addresses)', where)
-        return
-    if src.startswith('/'):
-        fail(f"image '{src}' is not allowed: use a path relative to the section file, "
-             'not an absolute path', where)
-        return
-    path = (section.path.parent / unquote(src)).resolve()
-    if not project.contains(path):
-        fail(f"image '{src}' is outside the project; copy it into the project first", where)
-        return
-    if not path.is_file():
-        fail(f"image '{src}' not found", where)
-        return
-    if path.suffix.lower() not in IMAGE_TYPES:
-        fail(f"image '{src}': only {', '.join(sorted(IMAGE_TYPES))} files can be shown",
-             where)
-        return
-    if not alt.strip():
-        fail(f"image '{src}' has no alt text: write ![what the image shows]({src})", where)
-        return
-    if alt.strip().lower() in {src.lower(), path.name.lower(), path.stem.lower(), 'image',
-                               'picture', 'photo', 'figure', 'chart', 'map'}:
-        fail(f"image '{src}': the alt text {alt.strip()!r} does not say what the image "
-             'shows', where)
-        return
-    asset = f'img/{project.show(path).replace("/", "_")}'
-    token.meta['asset'] = asset
-    fragment.images.append((path, asset))
 
 
 def _slug(text: str) -> str:

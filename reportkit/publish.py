@@ -18,14 +18,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .archive import (LOCK_WAIT_SECONDS, MANIFEST, MANIFEST_FORMAT, fsync_dir, locked,
-                      remove_unfinished, revision_folder, write_index)
+from .archive import MANIFEST, MANIFEST_FORMAT, archive_key, revision_folder, revisions, sign
 from .build import BuildRequest, Progress, output_name, prepare, quiet, render_language
-from .cache import PdfCache
+from .cache import Depends, PdfCache
 from .compose import full_title_of
 from .errors import ReportError
-from .inputs import digests, input_files, key, sha256_file, software
+from .files import Journal, read_bytes, recording
+from .inputs import code_digests, key, manifest_inputs, sha256_file, software
 from .load import Edition, load_edition
+from .pages import index_is_current, write_index
+from .place import (LOCK_WAIT_SECONDS, check_place, fsync_dir, locked, prepare_place,
+                    remove_unfinished)
 from .project import Project
 from .render import ARCHIVE_VARIANT, Embedded
 
@@ -49,31 +52,32 @@ def publish(project: Project, edition_id: str, archive: Path, progress: Progress
     if config.status != 'final':
         raise ReportError(f'edition {edition_id} is a draft and cannot be published; set '
                           'status = "final" when it is approved', path=edition.config_shown)
-    archive = archive.resolve()
+    archive = check_place(project, archive, str(archive))
     folder = revision_folder(archive, config.series, config.id, config.revision)
     with locked(archive, lock_wait):
-        if folder.exists():
+        archived = revisions(archive)         # every manifest valid, before anything is made
+        if prepare_place(archive, folder):
+            stale = not index_is_current(project, archive, archived)
+            if stale:
+                write_index(project, archive)
             raise ReportError(
                 f'edition {edition_id} revision {config.revision} is already in the archive '
                 f'({folder}); an archived revision never changes. To correct it, raise '
                 f'revision to {config.revision + 1} and add a revision_note in '
-                f'{edition.config_shown}')
-        folder.parent.mkdir(parents=True, exist_ok=True)
+                f'{edition.config_shown}'
+                + (' (index.html was not the page the manifests give: it has been rewritten)'
+                   if stale else ''))
         remove_unfinished(archive)
         languages = list(config.languages)
-        files = input_files(project, edition_id, languages)
-        inputs = digests(files)
         versions = software()
-        cache = PdfCache(project.build / 'cache' / 'archive')
-        keys = {lang: key('archive', ARCHIVE_VARIANT, lang, inputs, versions)
-                for lang in languages}
+        store = _Store(project)
 
         staging = Path(tempfile.mkdtemp(prefix=f'.r{config.revision}-', dir=folder.parent))
         os.chmod(staging, 0o755)
         try:
-            entries, reused = _render_all(project, edition, languages, staging, cache,
-                                          keys, progress)
-            manifest = _manifest(edition, entries, inputs, versions)
+            entries, reused, journal = _render_all(project, edition, languages, staging,
+                                                   store, progress)
+            manifest = _manifest(edition, entries, manifest_inputs(journal), versions)
             _write_durably(staging / MANIFEST,
                            json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b'\n')
             fsync_dir(staging)
@@ -86,28 +90,55 @@ def publish(project: Project, edition_id: str, archive: Path, progress: Progress
     return Published(folder, manifest, reused, index)
 
 
+class _Store:
+    """Archival PDFs kept in ``build/cache/archive`` with what each was made from, so that
+    publishing unchanged inputs again reuses them."""
+
+    def __init__(self, project: Project) -> None:
+        folder = project.build / 'cache' / 'archive'
+        self.pdfs, self.depends = PdfCache(folder), Depends(folder, project.root)
+
+    @staticmethod
+    def plan(config, lang: str) -> str:
+        return key('archive', ARCHIVE_VARIANT, config.id, lang, software(), code_digests())
+
+
 def _render_all(project: Project, edition: Edition, languages: list[str], staging: Path,
-                cache: PdfCache | None, keys: dict[str, str], progress: Progress):
+                store: _Store | None, progress: Progress):
+    """Every language's archival PDF into ``staging`` (from the store when its inputs are
+    unchanged); (manifest entries, languages reused, every file read)."""
     config = edition.config
-    entries, reused = [], []
-    missing = [lang for lang in languages if cache is None or cache.get(keys[lang]) is None]
-    prepared = prepare(project, BuildRequest(config.id, missing), progress) if missing else None
-    embedded = _source_data(project, config.data_through) if missing else []
+    entries, reused, journal = [], [], Journal()
+    hits = {}
+    for lang in languages:
+        found = store.depends.lookup(store.plan(config, lang)) if store else None
+        entry = store.pdfs.get(found[0]) if found else None
+        if entry is not None:
+            hits[lang] = (entry, found[1])
+    missing = [lang for lang in languages if lang not in hits]
+    reads = Journal()
+    if missing:
+        with recording() as reads:
+            prepared = prepare(project, BuildRequest(config.id, missing), progress)
+            embedded = _source_data(project, config.data_through, prepared.datasets)
     for lang in languages:
         name = output_name(config, lang)
         target = staging / name
-        hit = cache.get(keys[lang]) if cache is not None else None
-        if hit is not None:
-            shutil.copyfile(hit.path, target)
-            pages, attached = hit.pages, hit.attachments
+        if lang in hits:
+            entry, read = hits[lang]
+            shutil.copyfile(entry.path, target)
+            pages, attached = entry.pages, entry.attachments
+            journal.add(read)
             reused.append(lang)
         else:
             progress(6, 'Rendering the archival PDF (PDF/A-3a)', f'{config.id} {lang}')
             rendered, _ = render_language(project, prepared, lang, target,
                                           variant=ARCHIVE_VARIANT, embedded=embedded)
             pages, attached = rendered.pages, [item.name for item in embedded]
-            if cache is not None:
-                cache.put(keys[lang], target, pages, attached)
+            journal.add(reads)
+            if store is not None:
+                store.pdfs.put(store.depends.remember(store.plan(config, lang), reads),
+                               target, pages, attached)
         _fsync_file(target)
         entries.append({
             'name': name, 'lang': lang,
@@ -115,27 +146,30 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
             'sha256': sha256_file(target), 'size': target.stat().st_size, 'pages': pages,
             'attachments': attached,
         })
-    return entries, reused
+    return entries, reused, journal
 
 
-def _source_data(project: Project, cutoff: int) -> list[Embedded]:
-    """The data files as the edition sees them, to embed in each archived PDF."""
+def _source_data(project: Project, cutoff: int, datasets: list[str]) -> list[Embedded]:
+    """The data files the edition used, as it sees them, to embed in each archived PDF."""
     from . import data as data_stage
-    tables = data_stage.window(data_stage.load_tables(project), cutoff)
+    from .declarations import MAX_DECLARATION_BYTES
+    tables = data_stage.window(data_stage.load_tables(project, datasets), cutoff)
     embedded = []
     for name, table in tables.items():
         embedded.append(Embedded(
             table.spec.file, data_stage.windowed_csv(project, table),
             f'{table.spec.title} (rows up to {cutoff}), as used by this edition'))
     declarations = project.data / 'datasets.toml'
-    embedded.append(Embedded('datasets.toml', declarations.read_bytes(),
-                             'Declarations of the data files: columns, types, units'))
+    embedded.append(Embedded('datasets.toml', read_bytes(
+        project.root, declarations, what='the dataset declarations',
+        shown=project.show(declarations), limit=MAX_DECLARATION_BYTES),
+        'Declarations of the data files: columns, types, units'))
     return embedded
 
 
 def _manifest(edition: Edition, entries: list[dict], inputs: dict, versions: dict) -> dict:
     config = edition.config
-    return {
+    return sign({
         'format': MANIFEST_FORMAT,
         'series': config.series, 'edition': config.id, 'revision': config.revision,
         'status': config.status,
@@ -147,7 +181,7 @@ def _manifest(edition: Edition, entries: list[dict], inputs: dict, versions: dic
         'files': entries,
         'inputs': inputs,
         'software': versions,
-    }
+    }, archive_key())                          # signed when REPORT_ARCHIVE_KEY is set
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -188,11 +222,11 @@ def rebuild_and_compare(project: Project, edition_id: str, archive: Path,
                           f'archive holds up to revision {latest.revision}, which cannot be '
                           'rebuilt from these inputs')
     languages = [item['lang'] for item in latest.manifest['files']]
-    inputs = digests(input_files(project, edition_id, languages))
     versions = software()
     with tempfile.TemporaryDirectory(prefix='rebuild-', dir=_scratch(project)) as folder:
-        entries, _ = _render_all(project, edition, languages, Path(folder), None, {},
-                                 progress)
+        entries, _, journal = _render_all(project, edition, languages, Path(folder), None,
+                                          progress)
+    inputs = manifest_inputs(journal)
     archived_files = {item['lang']: item for item in latest.manifest['files']}
     same = {e['lang']: e['sha256'] == archived_files[e['lang']]['sha256'] for e in entries}
     old = latest.manifest['inputs']

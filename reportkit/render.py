@@ -164,7 +164,8 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         gc.unfreeze()
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
-    problems = [f'refused to load {url}' for url in refused] + handler.messages
+    problems = [f'refused to load {url}' for url in refused] + \
+        _with_stylesheets(handler.messages, html_path.parent)
     if problems:
         listing = '\n'.join(f'  {problem}' for problem in dict.fromkeys(problems))
         raise RenderError(f'WeasyPrint reported {len(problems)} problem'
@@ -179,6 +180,30 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
     return Rendered(target, len(document.pages), len(data),
                     {'weasyprint': loading, 'layout': layout,
                      'write': time.perf_counter() - clock - layout}, data)
+
+
+def _with_stylesheets(messages: list[str], folder: Path) -> list[str]:
+    """WeasyPrint's messages about CSS ("Ignored `colr: red` at 132:5") name a line but no
+    file: each stylesheet of the document is parsed again on its own (only when there are
+    messages) to say which file the line is in."""
+    if not messages:
+        return messages
+    import weasyprint
+
+    logger = logging.getLogger('weasyprint')
+    found: dict[str, str] = {}
+    for sheet in sorted(folder.glob('*.css')):
+        handler = _Collect()
+        logger.addHandler(handler)
+        try:
+            weasyprint.CSS(filename=str(sheet))
+        except Exception:   # noqa: BLE001 - a sheet WeasyPrint cannot parse says so itself
+            pass
+        finally:
+            logger.removeHandler(handler)
+        for message in handler.messages:
+            found.setdefault(message, str(sheet))
+    return [f'{found[m]}: {m}' if m in found else m for m in messages]
 
 
 def start_renderer(fonts_dir: Path, scratch: Path) -> Worker:

@@ -139,10 +139,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset(ImmutableSandboxedEnvironment.default_binop_table)
 
-    def __init__(self, limits: Limits = SECTION) -> None:
+    def __init__(self, limits: Limits = SECTION, **options) -> None:
         # Not optimized: no writer's expression is evaluated while compiling, uncounted.
+        # ``options``: Jinja's whitespace options (an email template trims its blocks).
         super().__init__(undefined=StrictUndefined, autoescape=False, optimized=False,
-                         keep_trailing_newline=True, finalize=_finalize)
+                         keep_trailing_newline=True, finalize=_finalize, **options)
         self.limits, self.operations, self._depth = limits, 0, 0
         self._deadline = float('inf')
         self.globals.pop('lipsum', None)  # random text, of any length

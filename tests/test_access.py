@@ -93,7 +93,8 @@ def test_check_lists_five_planted_accessibility_faults(project_copy, capsys):
     (en / 'map.png').write_bytes(b'\x89PNG\r\n\x1a\n')
     append(en / 'threats.md', '\n![map.png](map.png)\n')                     # 1 bad alt
     append(en / 'law-enforcement.md', '\n#### Too deep\n')                    # 2 level gap
-    append(en / 'infrastructure.md', '\n|  | Value |\n|---|---|\n| a | 1 |\n')  # 3 header
+    append(en / 'infrastructure.md',                                          # 3 header
+           '\n|  | Value |\n|---|---|\n| a | 1 |\n\nTable: Values\n')
     append(en / 'partnership.md', '\nSee [](#sec-trade).\n')                  # 4 link text
     replace(project_copy / 'charts/charts.toml',                               # 5 chart alt
             'alt.en = "Bar chart of U.S.', 'alt.en = "" # "Bar chart of U.S.')

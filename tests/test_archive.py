@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from reportkit import archive as archive_mod
 from reportkit import data as data_stage
+from reportkit import place as place_mod
 from reportkit import publish as publish_mod
 from reportkit.cli import main
 from reportkit.errors import ReportError
@@ -230,7 +231,7 @@ def test_two_publishes_cannot_interleave(published, tmp_path):
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with archive_mod.locked(archive):
+        with place_mod.locked(archive):
             held.set()
             release.wait(30)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from reportkit import archive as archive_mod
+from reportkit import pages as pages_mod
+from reportkit import place as place_mod
 from reportkit.cli import main
 from reportkit.errors import ReportError
 from reportkit.project import Project
@@ -225,7 +227,7 @@ def test_the_lock_and_an_unfinished_publish_are_allowed(published, archive_copy,
     (archive_copy / '.index.html.abc123.part').write_text('<!DOCTYPE')
     status, _ = verify(capsys, archive_copy, published[0])
     assert status == 0
-    removed = archive_mod.remove_unfinished(archive_copy)
+    removed = place_mod.remove_unfinished(archive_copy)
     assert sorted(removed) == [archive_copy / '.index.html.abc123.part', staging]
     assert not staging.exists()
 
@@ -275,7 +277,7 @@ def test_a_linked_revision_folder_or_lock_is_a_finding(published, archive_copy, 
         f'.lock: {SYMLINK}', f'{R1}: {SYMLINK}']
     assert archive_mod.revisions(archive_copy) == []
     with pytest.raises(ReportError, match='a symbolic link'):
-        with archive_mod.locked(archive_copy):
+        with place_mod.locked(archive_copy):
             pass
     assert not (tmp_path / 'lock').exists()
 
@@ -367,7 +369,7 @@ def _rewrite_consistently(project: Path, archive: Path) -> None:
     def match(m):
         m['files'][1].update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     edit_manifest(archive, match)
-    archive_mod.write_index(Project.at(project), archive)
+    pages_mod.write_index(Project.at(project), archive)
 
 
 def test_a_consistent_edit_passes_verify_but_not_verify_rebuild(published, archive_copy,

@@ -14,6 +14,7 @@ import email.utils
 import json
 import os
 import shutil
+import time
 import sqlite3
 import threading
 import uuid
@@ -427,6 +428,19 @@ def test_a_template_cannot_reach_into_python(site, smtp, tmp_path, capsys):
     assert cli(site, '--smtp', smtp.address, people=people) == 1
     assert ('templates/email/en.txt.j2: the template cannot be filled in: SecurityError'
             in error_line(capsys.readouterr().err))
+    assert smtp.messages == []
+
+
+def test_a_template_cannot_make_unbounded_work(site, smtp, tmp_path, capsys):
+    template = site[0] / 'templates' / 'email' / 'en.txt.j2'
+    template.write_text('Subject: {{ title }}\n{% for i in range(100000) %}{% for j in '
+                        'range(100000) %}{% endfor %}{% endfor %}\n')
+    people = write_list(tmp_path / 'list.csv', [('Alex', 'alex@example.org', '', 'en', '')])
+    started = time.perf_counter()
+    assert cli(site, '--smtp', smtp.address, people=people) == 1
+    assert time.perf_counter() - started < 20
+    line = error_line(capsys.readouterr().err)
+    assert 'templates/email/en.txt.j2: the template cannot be filled in: LimitExceeded' in line
     assert smtp.messages == []
 
 

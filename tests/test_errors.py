@@ -5,9 +5,12 @@ Each case plants one fault in a copy of the project and pins the exact message.
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from reportkit.cli import main
 
@@ -73,7 +76,8 @@ CASES = {
         lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](../../../../secret.png)\n'),
         lambda p: f"reports/2015/en/trade.md:"
                   f"{line_of(p / 'reports/2015/en/trade.md', 'secret.png')}: image "
-                  "'../../../../secret.png' is outside the project; copy it into the project first"),
+                  "'../../../../secret.png' is outside the project; only files inside it can be used "
+                  "(copy the file in)"),
     'image from the web': (
         lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](https://example.org/m.png)\n'),
         lambda p: f"reports/2015/en/trade.md:"
@@ -155,7 +159,8 @@ CASES = {
                   "[us-exports] 'alt.en' is empty: describe what the chart shows, for readers "
                   "who cannot see it"),
     'table without a header row': (
-        lambda p: append(p / 'reports/2015/en/threats.md', '\n|  |  |\n|---|---|\n| a | b |\n'),
+        lambda p: append(p / 'reports/2015/en/threats.md',
+                         '\n|  |  |\n|---|---|\n| a | b |\n\nTable: Letters\n'),
         lambda p: f"reports/2015/en/threats.md:"
                   f"{line_of(p / 'reports/2015/en/threats.md', '|  |  |')}: a table column has "
                   "no heading: give every column of the first row a heading (screen readers "
@@ -211,10 +216,10 @@ CASES = {
                   "allowed in the narrative; write Markdown instead (found '<style>body { "
                   "display: none }</style>')"),
     'Jinja reaching for globals': (
-        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ lipsum.__globals__ }}\n"),
+        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ range.__globals__ }}\n"),
         lambda p: f"reports/2015/en/threats.md:"
                   f"{line_of(p / 'reports/2015/en/threats.md', '__globals__')}: not allowed in "
-                  "the narrative: access to attribute '__globals__' of 'function' object is "
+                  "the narrative: access to attribute '__globals__' of 'method' object is "
                   "unsafe."),
     'Jinja reaching for a class': (
         lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ fact.__class__.__mro__ }}\n"),
@@ -230,8 +235,160 @@ CASES = {
                   'the data first)'),
     'enormous section': (
         lambda p: append(p / 'reports/2015/en/threats.md', 'word ' * 1_000_000),
-        lambda p: 'reports/2015/en/threats.md: the file is 5.0 MB; a section may be at most '
-                  '1 MB (split it into sections, or move tables of data to data/)'),
+        lambda p: "reports/2015/en/threats.md: section 'threats' is 4.8 MB; at most 1.0 MB "
+                  'is allowed for it'),
+}
+
+T, TR = 'reports/2015/en/threats.md', 'reports/2015/en/trade.md'
+
+
+def at(p: Path, relative: str, needle: str) -> str:
+    return f'{relative}:{line_of(p / relative, needle)}'
+
+
+def note(text: str):
+    """A footnote holding ``text``, called from a new paragraph of threats.md."""
+    return lambda p: append(p / T, f'\nSee this.[^h]\n\n[^h]: {text}\n')
+
+
+def image(data: bytes, name: str = 'map.png'):
+    return lambda p: ((p / 'reports/2015/en' / name).write_bytes(data),
+                      append(p / TR, f'\n![Map of the crossings]({name})\n'))
+
+
+def picture(kind: str, size=(40, 30)) -> bytes:
+    stream = io.BytesIO()
+    Image.new('RGB', size, 'white').save(stream, kind)
+    return stream.getvalue()
+
+
+RAW = 'raw HTML is not allowed in the narrative; write Markdown instead'
+LINK = 'is not allowed: links may only point inside the report (#id) or be mailto: addresses'
+CASES |= {
+    # 1. Footnotes are checked like the body.
+    'raw HTML in a footnote': (
+        note('A note <b>bold</b>.'),
+        lambda p: f"{at(p, T, '[^h]:')}: {RAW} (found '<b>')"),
+    '<style> in a footnote': (
+        note('<style>h1 { display: none }</style>'),
+        lambda p: f"{at(p, T, '[^h]:')}: {RAW} (found '<style>h1 {{ display: none }}</style>')"),
+    'an attachment link in a footnote': (
+        note('<a rel="attachment" href="index.html">the data</a>'),
+        lambda p: f"{at(p, T, '[^h]:')}: {RAW} (found '<a rel=\"attachment\" "
+                  "href=\"index.html\">')"),
+    'an http link in a footnote': (
+        note('See [the site](http://example.org).'),
+        lambda p: f"{at(p, T, '[^h]:')}: link to 'http://example.org' {LINK}"),
+    'a javascript: link in a footnote': (
+        note('See [this](javascript:alert(1)).'),
+        lambda p: f"{at(p, T, '[^h]:')}: link to 'javascript:alert(1)' {LINK}"),
+    'a file: link in a footnote': (
+        note('See [this](file:///etc/passwd).'),
+        lambda p: f"{at(p, T, '[^h]:')}: link to 'file:///etc/passwd' {LINK}"),
+    'a heading in a footnote': (
+        lambda p: append(p / T, '\nSee this.[^h]\n\n[^h]: A note.\n\n    ## A heading\n'),
+        lambda p: f"{at(p, T, '## A heading')}: a footnote may hold only paragraphs of text "
+                  '(found a heading)'),
+    # 2. Paths in declarations are names, never paths.
+    'a section entry with ../': (
+        lambda p: replace(p / 'reports/2015/edition.toml', '"threats",', '"../../threats",'),
+        lambda p: f"{at(p, 'reports/2015/edition.toml', 'sections = [')}: 'sections': "
+                  "'../../threats' is not a section name: write lower-case letters, digits and "
+                  'hyphens (a name, not a path)'),
+    'a series with ../': (
+        lambda p: replace(p / 'reports/2015/edition.toml', 'series = "beyond-the-border"',
+                          'series = "../../x"'),
+        lambda p: f"{at(p, 'reports/2015/edition.toml', 'series = ')}: 'series': '../../x' is "
+                  'not a series name: write lower-case letters, digits and hyphens (a name, '
+                  'not a path)'),
+    'a dataset file with ../': (
+        lambda p: replace(p / 'data/datasets.toml', 'file = "us_states.csv"',
+                          'file = "../us_states.csv"'),
+        lambda p: f"{at(p, 'data/datasets.toml', 'us_states.csv')}: [us_states] 'file': "
+                  "'../us_states.csv' is not the name of a .csv file in data/: a name, not a "
+                  "path (no folders, no '..')"),
+    # 7. One-line messages where an internal error was.
+    'a NUL in an image path': (
+        lambda p: append(p / TR, '\n![Map of the crossings](map%00.png)\n'),
+        lambda p: f"{at(p, TR, 'map%00')}: image 'map%00.png': the name contains a NUL "
+                  'character'),
+    'a 300-character image name': (
+        lambda p: append(p / TR, '\n![Map of the crossings](' + 'm' * 300 + '.png)\n'),
+        lambda p: f"{at(p, TR, 'mmmm')}: image '{'m' * 80}…' not found"),
+    'pct_change of plain numbers': (
+        lambda p: append(p / T, '\n{{ pct_change(1, 0) }}\n'),
+        lambda p: f"{at(p, T, 'pct_change(1')}: expression error: pct_change() takes values "
+                  "from the data (e.g. goods_trade[2015]), not int '1'"),
+    'a percentage of zero': (
+        lambda p: append(p / T, '\n{{ pct_change(goods_trade[2015], goods_trade[2015] - '
+                                'goods_trade[2015]) }}\n'),
+        lambda p: f"{at(p, T, 'pct_change(goods')}: expression error: pct_change(): the second "
+                  'value is 0, so there is no percentage'),
+    'range(10**9)': (
+        lambda p: append(p / T, '\n{% for i in range(10**9) %}{% endfor %}\n'),
+        lambda p: f"{at(p, T, 'range(10**9)')}: too much work for the narrative: range() of "
+                  '1,000,000,000 numbers; at most 100,000 can ever be used'),
+    'a macro calling itself': (
+        lambda p: append(p / T, '\n{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\n'),
+        lambda p: f"{at(p, T, 'macro f()')}: too much work for the narrative: macros, blocks "
+                  'or recursive loops nested more than 30 deep (one that calls itself?)'),
+    'map(attribute=…) of a name that does not exist': (
+        lambda p: append(p / T, "\n{{ top_states | map(attribute='nope') | list }}\n"),
+        lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.facts.StateExports object' "
+                  "has no attribute 'nope' (see README, \"Values from the data\")"),
+    'a chart title with an unclosed {': (
+        lambda p: replace(p / 'charts/charts.toml', 'title.en = "', 'title.en = "{first_x '),
+        lambda p: "charts/charts.toml: [goods-trade] 'title.en': '{first_x Two-way trade in "
+                  "goods between ' is not closed: write {{ for a literal brace"),
+    'a chart title reaching for a class': (
+        lambda p: replace(p / 'charts/charts.toml', 'title.en = "',
+                          'title.en = "{first_x.__class__.__mro__}'),
+        lambda p: "charts/charts.toml: [goods-trade] 'title.en': access to attribute "
+                  "'__class__' of 'str' object is unsafe."),
+    'a data cell over 131,072 characters': (
+        lambda p: append(p / 'data/us_states.csv', 'ZZ,' + 'x' * 200_000 + ',y\n'),
+        lambda p: f"data/us_states.csv:{line_count(p, 51)}: a cell is more than 131,072 "
+                  'characters long; at most 10,000 are allowed'),
+    # 10. Lesser strictness.
+    'a NUL in a section': (
+        lambda p: (p / T).write_bytes((p / T).read_bytes() + b'\nText\x00here.\n'),
+        lambda p: f'{T}:{len((p / T).read_bytes().splitlines())}: the text contains a NUL '
+                  'character (the file may be damaged or not text)'),
+    'a truncated PNG': (
+        image(picture('PNG')[:60]),
+        lambda p: f"{at(p, TR, '](map.png)')}: image 'map.png': the PNG file is damaged or "
+                  'incomplete (it ends before its last part): export or save it again'),
+    'a GIF named .png': (
+        image(picture('GIF')),
+        lambda p: f"{at(p, TR, '](map.png)')}: image 'map.png': the file is a GIF image, not "
+                  'PNG: save it as PNG or JPEG'),
+    'a TIFF named .png': (
+        image(picture('TIFF')),
+        lambda p: f"{at(p, TR, '](map.png)')}: image 'map.png': the file is a TIFF image, not "
+                  'PNG: save it as PNG or JPEG'),
+    'a Markdown table without a caption': (
+        lambda p: append(p / T, '\n| A | B |\n|---|---|\n| 1 | 2 |\n'),
+        lambda p: f"{at(p, T, '| A | B |')}: a table needs a caption: write a line 'Table: "
+                  "what the table shows' right after the table, after an empty line"),
+    'a link to an anchor that does not exist': (
+        lambda p: append(p / T, '\nSee [the annex](#sec-nowhere).\n'),
+        lambda p: f"{at(p, T, '#sec-nowhere')}: the link to '#sec-nowhere' leads nowhere: no "
+                  'heading, chapter, figure or table has that id (chapters are #sec-<section>, '
+                  'figures #fig-<id>, tables #tbl-<id>)'),
+    'a character the bundled fonts lack': (
+        lambda p: append(p / T, '\nA snowman ☃ here.\n'),
+        lambda p: f"{at(p, T, 'snowman')}: the bundled fonts have no glyph for '☃' (U+2603): "
+                  'it would print as a box; use another character'),
+    'a line separator in a title of edition.toml': (
+        lambda p: replace(p / 'reports/2015/edition.toml', 'en = "Beyond',
+                          'en = "A\u2028Beyond'),
+        lambda p: f"reports/2015/edition.toml:{line_of(p / 'reports/2015/edition.toml', '[title]') + 1}: "
+                  "'title.en': the text holds a control character (U+2028) at character 2; "
+                  'remove it (it may come from copying out of another program)'),
+    'a bidirectional override in a section title': (
+        lambda p: replace(p / T, 'title: ', 'title: \u202e'),
+        lambda p: f"{T}:2: front matter: 'title' holds a bidirectional control character "
+                  '(U+202E) at character 1, which reorders the text a reader sees'),
 }
 
 
@@ -258,3 +415,63 @@ def test_debug_shows_the_traceback(project_copy, capsys):
                    '--out', str(project_copy / 'x.pdf')])
     assert status == 1
     assert 'Traceback' in capsys.readouterr().err
+
+
+def test_a_byte_order_mark_at_the_top_is_no_problem(project_copy, tmp_path, capsys):
+    """Editors on Windows save UTF-8 with a byte-order mark: it is read as UTF-8."""
+    for name in ('reports/2015/en/threats.md', 'reports/2015/edition.toml'):
+        path = project_copy / name
+        path.write_bytes(b'\xef\xbb\xbf' + path.read_bytes())
+    out = tmp_path / 'report.pdf'
+    status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'en', '--out',
+                   str(out), '-j', '1'])
+    assert status == 0, capsys.readouterr().err[-2000:]
+    assert out.read_bytes().startswith(b'%PDF')
+
+
+OUTPUTS = {
+    'a device': (lambda p, t: ['--out', '/dev/null'],
+                 '--out /dev/null is not an ordinary file (it is a device, a pipe or a '
+                 'folder), so it is never replaced: give the name of a PDF file to write'),
+    'a folder': (lambda p, t: ['--out', str(t)],
+                 f'is not an ordinary file (it is a device, a pipe or a folder), so it is '
+                 'never replaced'),
+    'a pipe': (lambda p, t: (os.mkfifo(t / 'pipe'), ['--out', str(t / 'pipe')])[1],
+               'is not an ordinary file (it is a device, a pipe or a folder)'),
+    'an input': (lambda p, t: ['--out', str(p / 'data/datasets.toml')],
+                 "data/datasets.toml: inside data/, which holds the project's inputs; write "
+                 'outputs elsewhere (e.g. dist/)'),
+    'a folder of inputs': (lambda p, t: ['--out-dir', str(p / 'reports')],
+                           "inside reports/, which holds the project's inputs"),
+    'the HTML into the project folder': (lambda p, t: ['--html', str(p / 'report.html')],
+                                         'the project folder itself; write outputs into a '
+                                         'folder of their own (e.g. dist/)'),
+}
+
+
+@pytest.mark.parametrize('case', OUTPUTS, ids=list(OUTPUTS))
+def test_an_output_option_never_replaces_a_device_or_an_input(case, project_copy, tmp_path,
+                                                              capsys):
+    options, expected = OUTPUTS[case]
+    before = (project_copy / 'data/datasets.toml').read_bytes()
+    status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'en',
+                   *options(project_copy, tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 1 and expected in err and 'Traceback' not in err, err[-2000:]
+    assert (project_copy / 'data/datasets.toml').read_bytes() == before
+    assert not (project_copy / 'report.html').exists()
+
+
+def test_new_edition_with_an_impossible_year(project_copy, capsys):
+    status = main(['--project', str(project_copy), 'new-edition', '0000', '--from', '2015'])
+    err = capsys.readouterr().err
+    assert status == 1 and 'Traceback' not in err
+    assert "error: '0000' is not an edition id: use the year it covers (1900–2200), e.g. 2016" in err
+    assert not (project_copy / 'reports/0000').exists()
+
+
+def test_an_edition_name_is_never_a_path(project_copy, capsys):
+    status = main(['--project', str(project_copy), 'build', '../../etc'])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "error: '../../etc' is not an edition name: editions are folders of reports/" in err

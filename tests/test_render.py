@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from reportkit.cli import main
 from reportkit.errors import RenderError
 from reportkit.render import render_pdf
 
@@ -81,3 +82,15 @@ def test_same_inputs_same_bytes_even_without_system_fonts(built_2015_en, tmp_pat
                    capture_output=True)
     first = hashlib.sha256(built_2015_en[0].read_bytes()).hexdigest()
     assert hashlib.sha256(out.read_bytes()).hexdigest() == first
+
+
+def test_a_stylesheet_warning_names_the_project_file(project_copy, tmp_path, capsys):
+    """WeasyPrint names a CSS line but no file: the build says which of our files."""
+    with (project_copy / 'templates/print.css').open('a', encoding='utf-8') as stream:
+        stream.write('\np { colr: red; }\n')
+    status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'en', '--out',
+                   str(tmp_path / 'x.pdf')])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert 'templates/print.css: warning: Ignored `colr: red` at ' in err
+    assert str(project_copy / 'build') not in err and '.staging' not in err

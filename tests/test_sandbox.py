@@ -280,7 +280,7 @@ def test_the_budget_counts_operations():
 def test_every_real_section_expands_as_before_with_room_to_spare():
     """Every section of reports/ gives the same text as the plain sandbox, using few of
     the operations the budget allows (the largest is printed with -s)."""
-    from reportkit.charts import load_chart_specs
+    from reportkit.chartspecs import load_chart_specs
     from reportkit.config import load_config
     from reportkit.dataview import data_view
     from reportkit.project import Project

@@ -1,0 +1,117 @@
+"""Chart definitions (``charts/charts.toml``): what each figure draws and its words in
+every language, checked against the data and the edition before anything is drawn."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .declarations import line_in_table, load_declarations
+from .errors import ChartError
+from .policy import Text, Title
+from .project import Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import Tables
+
+
+class ChartSpec(BaseModel):
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    kind: Literal['line', 'bar', 'hbar', 'points']
+    dataset: str
+    x: str
+    y: str
+    where: dict[str, str] = Field(default_factory=dict)
+    names: str | None = None
+    """Dataset giving each x value's name per language (its key is the x value, its
+    ``name`` column is declared with languages), e.g. state codes -> state names."""
+    top: int | None = Field(default=None, ge=1, le=30)
+    y_scale: float = Field(default=1, gt=0)
+    digits: int = Field(default=1, ge=0, le=3)
+    title: dict[str, Title]
+    y_label: dict[str, Title]
+    x_label: dict[str, Title]
+    source: dict[str, Text]
+    alt: dict[str, Text]
+    columns: dict[str, list[Title]]
+
+
+def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
+    path = project.charts / 'charts.toml'
+    return load_declarations(project.root, path, project.show(path), ChartSpec, ChartError,
+                             'chart definitions')
+
+
+def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Tables,
+                   languages: list[str], shown: str,
+                   unreadable: frozenset[str] = frozenset(), text: str = '') -> list[ChartError]:
+    """Every problem that would stop the wanted charts from being drawn in ``languages``.
+
+    Charts of ``unreadable`` datasets (whose files have problems already reported) are
+    checked for their words only.
+    """
+    problems = []
+    for chart_id in wanted:
+        def at(key: str | None, chart_id=chart_id) -> int | None:
+            return line_in_table(text, chart_id, [key] if key else []) if text else None
+
+        spec = specs.get(chart_id)
+        if spec is None:
+            problems.append(ChartError(f"figure '{chart_id}' is not defined "
+                                       f"(defined: {', '.join(sorted(specs))})", path=shown))
+            continue
+        table = tables.get(spec.dataset)
+        if spec.dataset in unreadable or (spec.names or '') in unreadable:
+            table = None
+        elif table is None:
+            problems.append(ChartError(f"[{chart_id}] unknown dataset '{spec.dataset}' "
+                                       '(not declared in data/datasets.toml)', path=shown,
+                                       line=at('dataset')))
+        if table is None:
+            problems += _missing_words(chart_id, spec, languages, shown, at)
+            continue
+        if spec.names is not None:
+            names = tables.get(spec.names)
+            if names is None or 'name' not in names.spec.columns:
+                problems.append(ChartError(f"[{chart_id}] 'names': no dataset '{spec.names}' "
+                                           "with a 'name' column", path=shown,
+                                           line=at('names')))
+            else:
+                codes = set(table.frame[spec.x]) - set(names.frame[names.spec.key[0]])
+                if codes:
+                    problems.append(ChartError(
+                        f"[{chart_id}] {names.shown} has no name for "
+                        + ', '.join(sorted(map(str, codes))), path=shown, line=at('names')))
+        for key, column in [('x', spec.x), ('y', spec.y),
+                            *(('where', c) for c in spec.where)]:
+            if column not in table.spec.columns:
+                problems.append(ChartError(
+                    f"[{chart_id}] dataset '{spec.dataset}' has no column '{column}'",
+                    path=shown, line=at(key)))
+        problems += _missing_words(chart_id, spec, languages, shown, at)
+    return problems
+
+
+def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
+                   shown: str, at=lambda key: None) -> list[ChartError]:
+    problems = [ChartError(f"[{chart_id}] '{field_name}.{lang}': missing translation",
+                           path=shown, line=at(field_name))
+                for field_name in ('title', 'y_label', 'x_label', 'source', 'alt', 'columns')
+                for lang in languages if lang not in getattr(spec, field_name)]
+    for field_name, why in (('title', 'every figure needs a caption'),
+                            ('alt', 'describe what the chart shows, for readers who cannot '
+                                    'see it'),
+                            ('source', 'say where the data comes from')):
+        for lang in languages:
+            if lang in getattr(spec, field_name) and not getattr(spec, field_name)[lang].strip():
+                problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}' is empty: {why}",
+                                           path=shown, line=at(field_name)))
+    for lang in languages:
+        headings = spec.columns.get(lang)
+        if headings is not None and (len(headings) != 2 or not all(h.strip() for h in headings)):
+            problems.append(ChartError(f"[{chart_id}] 'columns.{lang}' needs two headings, "
+                                       'for the columns of its data table', path=shown,
+                                       line=at('columns')))
+    return problems

@@ -1,0 +1,246 @@
+"""Reading inputs: one containment rule for every file the pipeline reads, and a journal
+of what was read.
+
+The rule: a file given by a path (from a configuration, a section, a manifest…) is read
+only when, resolved with its symlinks followed, it lies inside its root (the project, or
+the archive), is a regular file (not a FIFO, a device or a folder) and is no larger than
+the cap for its kind. Anything else is an error naming the entry and where it was given.
+Symlinks that stay inside keep working.
+
+Every file read this way is recorded, with its SHA-256, in the journals open at the time
+(:func:`recording`): a build's cache key and an archive manifest cover exactly the files
+the build opened, not a list of folders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ReportError
+
+KB, MB = 1024, 1024 * 1024
+
+
+@dataclass
+class Journal:
+    """What a piece of work read: files (path inside the root -> SHA-256) and folder
+    listings (``folder/pattern`` -> the names found), both in the order first seen."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    listings: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, other: 'Journal') -> None:
+        self.files.update(other.files)
+        self.listings.update(other.listings)
+
+    def as_dict(self) -> dict:
+        return {'files': dict(sorted(self.files.items())),
+                'listings': dict(sorted(self.listings.items()))}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> 'Journal':
+        return cls(dict(data.get('files', {})), {k: list(v) for k, v in
+                                                  data.get('listings', {}).items()})
+
+
+_OPEN: list[Journal] = []
+
+
+@contextlib.contextmanager
+def recording():
+    """Record every contained read and listing until the block ends."""
+    journal = Journal()
+    _OPEN.append(journal)
+    try:
+        yield journal
+    finally:
+        _OPEN.remove(journal)
+
+
+def note(journal: Journal) -> None:
+    """Add what another piece of work read (e.g. a cached result's reads) to the open
+    journals."""
+    for open_journal in _OPEN:
+        open_journal.add(journal)
+
+
+def _record_file(name: str, digest: str) -> None:
+    for journal in _OPEN:
+        journal.files.setdefault(name, digest)
+
+
+def inside(root: Path, path: Path, *, what: str, shown: str, error=ReportError,
+           line: int | None = None, place: str = 'the project') -> Path:
+    """``path`` resolved (symlinks followed), if it lies inside ``root``; else ``error``.
+
+    ``what`` names the entry in the message ("section 'trade'", "image 'map.png'");
+    ``shown`` and ``line`` say where it was given; ``place`` names the root ('the
+    project', 'the archive')."""
+    if '\x00' in str(path):
+        raise error(f'{what}: the name contains a NUL character', path=shown, line=line)
+    try:
+        resolved = Path(os.path.realpath(path))
+    except (OSError, ValueError) as problem:
+        raise error(f'{what}: {problem}', path=shown, line=line) from None
+    root = Path(os.path.realpath(root))
+    if not resolved.is_relative_to(root):
+        how = 'leads' if os.path.islink(path) or resolved != Path(os.path.abspath(path)) \
+            else 'is'
+        raise error(f'{what} {how} outside {place}; only files inside it can be used '
+                    '(copy the file in)', path=shown, line=line)
+    return resolved
+
+
+def read_bytes(root: Path, path: Path, *, what: str, shown: str, limit: int,
+               error=ReportError, line: int | None = None, place: str = 'the project'
+               ) -> bytes:
+    """The bytes of a file inside ``root``, by the containment rule; recorded.
+
+    Raises FileNotFoundError when it does not exist (callers say what is missing), and
+    ``error`` when it is outside, not a regular file, or larger than ``limit`` bytes."""
+    resolved = inside(root, path, what=what, shown=shown, error=error, line=line,
+                      place=place)
+    try:
+        info = os.stat(resolved)
+    except FileNotFoundError:
+        raise
+    except OSError as problem:
+        raise error(f'{what}: cannot be read ({problem.strerror})', path=shown,
+                    line=line) from None
+    _check_kind(info, what, shown, limit, error, line)
+    try:
+        # O_NONBLOCK: a FIFO swapped in after the check must not hang the build.
+        descriptor = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as problem:
+        if isinstance(problem, FileNotFoundError):
+            raise
+        raise error(f'{what}: cannot be read ({problem.strerror})', path=shown,
+                    line=line) from None
+    try:
+        _check_kind(os.fstat(descriptor), what, shown, limit, error, line)
+        data = _read_at_most(descriptor, limit + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise error(_too_large(what, len(data), limit), path=shown, line=line)
+    _record_file(relative_name(root, resolved), hashlib.sha256(data).hexdigest())
+    return data
+
+
+def _read_at_most(descriptor: int, count: int) -> bytes:
+    blocks, left = [], count
+    while left > 0:
+        block = os.read(descriptor, min(left, 1 << 20))
+        if not block:
+            break
+        blocks.append(block)
+        left -= len(block)
+    return b''.join(blocks)
+
+
+def read_text(root: Path, path: Path, *, what: str, shown: str, limit: int,
+              error=ReportError, line: int | None = None, place: str = 'the project'
+              ) -> str:
+    """:func:`read_bytes` decoded as UTF-8 (a byte-order mark at the start is dropped);
+    text with a NUL or not UTF-8 is an error naming the line."""
+    data = read_bytes(root, path, what=what, shown=shown, limit=limit, error=error,
+                      line=line, place=place)
+    return decode_text(data, shown, error)
+
+
+def decode_text(data: bytes, shown: str, error=ReportError) -> str:
+    """UTF-8 text without its byte-order mark; a NUL or an undecodable byte is an error
+    naming its line."""
+    try:
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as problem:
+        line = data[:problem.start].count(b'\n') + 1
+        raise error('not UTF-8 text; save the file as UTF-8', path=shown, line=line) from None
+    if '\x00' in text:
+        line = text[:text.index('\x00')].count('\n') + 1
+        raise error('the text contains a NUL character (the file may be damaged or not '
+                    'text)', path=shown, line=line)
+    return text
+
+
+def checked(root: Path, path: Path, *, what: str, shown: str, limit: int,
+            error=ReportError, line: int | None = None) -> Path:
+    """The resolved path of a file that a library will open itself (a font, a style),
+    after :func:`read_bytes` checked and recorded it."""
+    read_bytes(root, path, what=what, shown=shown, limit=limit, error=error, line=line)
+    return Path(os.path.realpath(path))
+
+
+def listing(root: Path, folder: Path, pattern: str) -> list[Path]:
+    """The entries of ``folder`` matching ``pattern`` (sorted); recorded, so that a file
+    added or removed there changes what depends on it."""
+    found = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    name = f'{relative_name(root, folder)}/{pattern}'
+    for journal in _OPEN:
+        journal.listings.setdefault(name, [p.name for p in found])
+    return found
+
+
+def relative_name(root: Path, path: Path) -> str:
+    """``path`` as a name inside ``root`` (POSIX form), for journals and messages."""
+    root = Path(os.path.realpath(root))
+    try:
+        return Path(os.path.realpath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_kind(info: os.stat_result, what: str, shown: str, limit: int, error,
+                line: int | None) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f'{what} is a folder, not a file', path=shown, line=line)
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f'{what} is not a regular file (a device, a pipe or a socket); only '
+                    'ordinary files can be used', path=shown, line=line)
+    if info.st_size > limit:
+        raise error(_too_large(what, info.st_size, limit), path=shown, line=line)
+
+
+def _too_large(what: str, size: int, limit: int) -> str:
+    return f'{what} is {_size(size)}; at most {_size(limit)} is allowed for it'
+
+
+def _size(count: int) -> str:
+    if count >= MB:
+        return f'{count / MB:,.1f} MB'
+    return f'{count / KB:,.0f} KB' if count >= KB else f'{count} bytes'
+
+
+def unchanged(root: Path, journal: Journal) -> bool:
+    """True when every file and listing of ``journal`` is still as recorded (nothing
+    is recorded by this check)."""
+    root = Path(os.path.realpath(root))
+    for name, digest in journal.files.items():
+        path = root / name
+        try:
+            resolved = Path(os.path.realpath(path))
+            if not resolved.is_relative_to(root) or not resolved.is_file():
+                return False
+            if _sha256(resolved) != digest:
+                return False
+        except OSError:
+            return False
+    for name, names in journal.listings.items():
+        folder, _, pattern = name.rpartition('/')
+        found = sorted((root / folder).glob(pattern)) if (root / folder).is_dir() else []
+        if [p.name for p in found] != names:
+            return False
+    return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as stream:
+        for block in iter(lambda: stream.read(1 << 16), b''):
+            digest.update(block)
+    return digest.hexdigest()
