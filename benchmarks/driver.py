@@ -19,7 +19,8 @@ sys.path.insert(0, ROOT)
 def build(project: str, out: str, html: str | None, use_cache: bool) -> dict:
     from pathlib import Path
 
-    from reportkit.build import BuildRequest, build as run
+    from reportkit.build import build as run
+    from reportkit.prepare import BuildRequest
     from reportkit.project import Project
     imported = time.perf_counter()
     (result,) = run(Project.at(project),

@@ -94,6 +94,32 @@ def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Table
     return problems
 
 
+PLACEHOLDERS = {'first_x': '2002', 'first_y': '1.0', 'last_x': '2016', 'last_y': '1.0',
+                'max_x': '2014', 'max_y': '1.0', 'min_x': '2009', 'min_y': '1.0', 'count': 15}
+"""What a title, alt text or source line may name, with values of the usual size (the
+real ones come from the data when the chart is drawn)."""
+
+
+def _unfillable(chart_id: str, spec: ChartSpec, languages: list[str], shown: str,
+                at) -> list[ChartError]:
+    """Each chart text whose placeholders cannot be filled (an unknown name, a '{' not
+    closed, an attribute, a field wider than a caption), found before anything is drawn."""
+    from jinja2.sandbox import SecurityError
+
+    from .sandbox import format_text
+    problems = []
+    for field_name in ('title', 'alt', 'source'):
+        for lang in languages:
+            text = getattr(spec, field_name).get(lang)
+            try:
+                if text:
+                    format_text(text, PLACEHOLDERS)
+            except (SecurityError, ValueError) as error:
+                problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}': {error}",
+                                           path=shown, line=at(field_name)))
+    return problems
+
+
 def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
                    shown: str, at=lambda key: None) -> list[ChartError]:
     problems = [ChartError(f"[{chart_id}] '{field_name}.{lang}': missing translation",
@@ -108,6 +134,7 @@ def _missing_words(chart_id: str, spec: ChartSpec, languages: list[str],
             if lang in getattr(spec, field_name) and not getattr(spec, field_name)[lang].strip():
                 problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}' is empty: {why}",
                                            path=shown, line=at(field_name)))
+    problems += _unfillable(chart_id, spec, languages, shown, at)
     for lang in languages:
         headings = spec.columns.get(lang)
         if headings is not None and (len(headings) != 2 or not all(h.strip() for h in headings)):

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .archive import MANIFEST, MANIFEST_FORMAT, archive_key, revision_folder, revisions, sign
-from .build import BuildRequest, Progress, output_name, prepare, quiet, render_language
+from .build import render_language
+from .prepare import BuildRequest, Progress, output_name, prepare, quiet
 from .cache import Depends, PdfCache
 from .compose import full_title_of
 from .errors import ReportError

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from reportkit import charts as charts_stage
-from reportkit.build import BuildRequest, build
+from reportkit.build import build
+from reportkit.prepare import BuildRequest
 from reportkit.cli import main
 from reportkit.project import Project
 

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from reportkit import data as data_stage
-from reportkit.build import BuildRequest, prepare
+from reportkit.prepare import BuildRequest, prepare
 from reportkit.cli import main
 from reportkit.i18n import catalogue_path, extract_messages, load_messages
 from reportkit.load import load_edition

@@ -338,12 +338,14 @@ CASES |= {
                   "has no attribute 'nope' (see README, \"Values from the data\")"),
     'a chart title with an unclosed {': (
         lambda p: replace(p / 'charts/charts.toml', 'title.en = "', 'title.en = "{first_x '),
-        lambda p: "charts/charts.toml: [goods-trade] 'title.en': '{first_x Two-way trade in "
+        lambda p: f"{at(p, 'charts/charts.toml', '{first_x Two-way')}: [goods-trade] "
+                  "'title.en': '{first_x Two-way trade in "
                   "goods between ' is not closed: write {{ for a literal brace"),
     'a chart title reaching for a class': (
         lambda p: replace(p / 'charts/charts.toml', 'title.en = "',
                           'title.en = "{first_x.__class__.__mro__}'),
-        lambda p: "charts/charts.toml: [goods-trade] 'title.en': access to attribute "
+        lambda p: f"{at(p, 'charts/charts.toml', '__mro__')}: [goods-trade] "
+                  "'title.en': access to attribute "
                   "'__class__' of 'str' object is unsafe."),
     'a data cell over 131,072 characters': (
         lambda p: append(p / 'data/us_states.csv', 'ZZ,' + 'x' * 200_000 + ',y\n'),
