@@ -341,6 +341,9 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
             if target is not None:
                 write_atomically(target, rendered.data)
         except RenderError as error:   # say which input, not which temporary file
+            from .policy import glyph_problems
+            raise_all(glyph_problems(error.message, prepared.edition.sections[lang]),
+                      'characters the bundled fonts cannot show')
             raise RenderError(prepared.composed[lang].named(error.message, staging),
                               path=error.path, line=error.line) from None
         except OSError as error:

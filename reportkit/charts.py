@@ -67,7 +67,8 @@ def _use_house_style(project: Project, plt) -> None:
     if list(_FONTS_ADDED) != [project.root]:
         from matplotlib import font_manager
         manager = font_manager.fontManager
-        fonts = [str(_checked(project, font, MAX_FONT_BYTES)) for font in _fonts(project)]
+        fonts = [str(_checked(project, font, MAX_FONT_BYTES, 'font'))
+                 for font in _fonts(project)]
         # Forget another project's fonts: their family names would stand for files that
         # may be gone, or be other files.
         earlier = {name for names in _FONTS_ADDED.values() for name in names}
@@ -76,7 +77,7 @@ def _use_house_style(project: Project, plt) -> None:
             manager.addfont(font)   # (clears matplotlib's cache of font choices)
         _FONTS_ADDED.clear()
         _FONTS_ADDED[project.root] = fonts
-    plt.style.use(str(_checked(project, _style(project), MAX_STYLE_BYTES)))
+    plt.style.use(str(_checked(project, _style(project), MAX_STYLE_BYTES, 'chart style')))
 
 
 def _style(project: Project) -> Path:
@@ -87,10 +88,10 @@ def _fonts(project: Project) -> list[Path]:
     return listing(project.root, project.templates / 'fonts', '*.ttf')
 
 
-def _checked(project: Project, path: Path, limit: int) -> Path:
+def _checked(project: Project, path: Path, limit: int, kind: str) -> Path:
     """``path`` resolved, by the containment rule (matplotlib opens it itself)."""
     try:
-        return checked(project.root, path, what=f'the file {path.name}',
+        return checked(project.root, path, what=f'the {kind} {path.name}',
                        shown=project.show(path), limit=limit, error=ChartError)
     except FileNotFoundError:
         raise ChartError('not found', path=project.show(path)) from None
@@ -301,10 +302,10 @@ def style_digest(project: Project) -> str:
     digest = hashlib.sha256(version('matplotlib').encode() + b'\0')
     for path in CODE:
         digest.update(path.read_bytes() + b'\0')
-    for path, limit in [(_style(project), MAX_STYLE_BYTES),
-                        *((font, MAX_FONT_BYTES) for font in _fonts(project))]:
+    for path, limit, kind in [(_style(project), MAX_STYLE_BYTES, 'chart style'),
+                              *((font, MAX_FONT_BYTES, 'font') for font in _fonts(project))]:
         try:
-            data = read_bytes(project.root, path, what=f'the file {path.name}',
+            data = read_bytes(project.root, path, what=f'the {kind} {path.name}',
                               shown=project.show(path), limit=limit, error=ChartError)
         except FileNotFoundError:
             raise ChartError('not found', path=project.show(path)) from None

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from .declarations import load_declarations
 from .errors import DataError, ReportError, raise_all
 from .files import MB, read_bytes, read_text
-from .policy import Title
+from .policy import Title, problem_in
 from .project import Project
 
 MAX_ROWS = 20_000
@@ -308,6 +308,9 @@ def _convert(cell: str, column: Column):
         return cell
     if column.pattern and not re.fullmatch(column.pattern, cell):
         raise ValueError(f"'{cell}' does not match the expected form {column.pattern}")
+    problem = problem_in(cell, MAX_CELL_CHARACTERS)   # text a page will print
+    if problem:
+        raise ValueError(f'the text {problem}')
     return cell
 
 

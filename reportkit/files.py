@@ -24,6 +24,9 @@ from pathlib import Path
 from .errors import ReportError
 
 KB, MB = 1024, 1024 * 1024
+LARGEST_INPUT = 256 * MB
+"""No input is larger (the largest cap, an archived PDF, is 200 MB): a file grown past
+it since it was recorded is simply a change."""
 
 
 @dataclass
@@ -224,7 +227,8 @@ def unchanged(root: Path, journal: Journal) -> bool:
         path = root / name
         try:
             resolved = Path(os.path.realpath(path))
-            if not resolved.is_relative_to(root) or not resolved.is_file():
+            if not resolved.is_relative_to(root) or not resolved.is_file() or \
+                    resolved.stat().st_size > LARGEST_INPUT:
                 return False
             if _sha256(resolved) != digest:
                 return False

@@ -120,14 +120,12 @@ def _markdown() -> MarkdownIt:
 MARKDOWN = _markdown()
 
 
-def convert(section: Section, text: str, project: Project,
-            covered: frozenset[int] | None = None) -> Fragment:
-    """Markdown (already expanded) -> HTML fragment; problems carry the file line.
-    ``covered``: the code points the bundled fonts can show (others are refused)."""
+def convert(section: Section, text: str, project: Project) -> Fragment:
+    """Markdown (already expanded) -> HTML fragment; problems carry the file line."""
     env: dict = {}
     tokens = MARKDOWN.parse(text, env)
     fragment = Fragment(section, '')
-    check = NarrativeCheck(section, project, section.body_line, covered)
+    check = NarrativeCheck(section, project, section.body_line)
     _set_typography(tokens, section, check)
     check.run(tokens)
     raise_all(check.problems, f'{section.shown}: the section cannot be converted')

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -35,12 +36,16 @@ ALLOWED_FORMAT = frozenset('\u00ad\u200b\u200c\u200d\u2060')
 word joiner."""
 
 
+_NOT_PLAIN = re.compile(r'[^\x20-\x7e]')
+
+
 def problem_in(text: str, limit: int, *, lines: bool = False) -> str | None:
     """Why ``text`` breaks the policy, or None. ``lines``: line breaks and tabs are
     allowed (a body of text rather than a title)."""
     if len(text) > limit:
         return f'is {len(text):,} characters long; at most {limit:,} are allowed here'
-    for index, char in enumerate(text):
+    for found in _NOT_PLAIN.finditer(text):   # printable ASCII needs no look-up
+        char, index = found.group(), found.start()
         if lines and char in '\n\t':
             continue
         category = unicodedata.category(char)
@@ -101,10 +106,8 @@ class NarrativeCheck:
     footnotes, tables, spans): raw HTML, links, images, headings, tables, footnotes and
     the characters of the text. Problems are gathered with the file and line."""
 
-    def __init__(self, section, project, first_line: int, covered=None) -> None:
+    def __init__(self, section, project, first_line: int) -> None:
         self.section, self.project, self.first_line = section, project, first_line
-        self.covered = covered
-        """Code points the bundled fonts can show (None: not checked)."""
         self.problems: list[ReportError] = []
         self.found = Found()
         self.where: list | None = None
@@ -116,9 +119,6 @@ class NarrativeCheck:
         self.problems.append(ContentError(message, path=self.section.shown, line=line))
 
     def run(self, tokens: list) -> None:
-        self.where = [2 - self.first_line]   # the front matter: line 2, the title
-        for title in dict.fromkeys((self.section.title, self.section.short_title)):
-            self._characters(title)
         level, in_note, in_head, heading_open = 1, False, False, False
         for index, token in enumerate(tokens):
             self.where = token.map or self.where
@@ -215,12 +215,6 @@ class NarrativeCheck:
         problem = problem_in(text, BODY_CHARACTERS, lines=True)
         if problem:
             self.fail(f'the text {problem}')
-        elif self.covered is not None:
-            missing = sorted({c for c in text if ord(c) not in self.covered and c not in '\n\t'})
-            if missing:
-                shown = ', '.join(f"'{c}' (U+{ord(c):04X})" for c in missing[:3])
-                self.fail(f'the bundled fonts have no glyph for {shown}: it would print as a '
-                          'box; use another character')
 
     def _alt_text(self, alt: str, src: str, path) -> None:
         """Raises ContentError when the alt text is missing or only names the file."""
@@ -271,6 +265,42 @@ class NarrativeCheck:
         asset = f'img/{hashlib.sha256(data).hexdigest()[:16]}.{kind}'
         token.meta['asset'] = asset
         self.found.images.append((data, asset, self.project.show(path)))
+
+
+NO_GLYPH = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: '
+                      r'"(.*?)" \(U\+[0-9A-F]+\)')
+"""WeasyPrint's message for text no bundled font can show; it names no file."""
+
+
+def glyph_problems(message: str, sections: list) -> list[ReportError]:
+    """Where each character of WeasyPrint's ".notdef" warnings in ``message`` stands in
+    ``sections`` (its first place: the file and line), so that the writer can find it;
+    empty unless the message holds nothing else and every character was found (then
+    WeasyPrint's own message is the better one)."""
+    problems, seen = [], set()
+    for found in NO_GLYPH.finditer(message):
+        for char in found[1]:
+            if char in seen:
+                continue
+            seen.add(char)
+            place = _first_place(char, sections)
+            if place is None:
+                return []
+            problems.append(ContentError(
+                f"the bundled fonts have no glyph for '{char}' (U+{ord(char):04X}): it "
+                'would print as a box; use another character', path=place[0], line=place[1]))
+    others = [line for line in message.splitlines()[1:] if not NO_GLYPH.search(line)]
+    return [] if others else problems
+
+
+def _first_place(char: str, sections: list) -> tuple[str, int] | None:
+    for section in sections:
+        if char in section.title or char in section.short_title:
+            return section.shown, 2
+        index = section.body.find(char)
+        if index >= 0:
+            return section.shown, section.body_line + section.body.count('\n', 0, index)
+    return None
 
 
 CAPTION_PREFIX = 'Table:'

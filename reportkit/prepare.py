@@ -107,7 +107,6 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     from . import facts, narrative
     from .access import check_document
     from .dataview import data_view
-    from .glyphs import coverage
     from .i18n import catalogue_path, load_messages, missing_messages
     from .load import load_edition
     lap('libraries')
@@ -154,14 +153,13 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
     problems = deferred
-    covered = coverage(project, cache)
     for lang in languages:
         context = facts.narrative_context(view.values[lang], lang)
         fragments[lang] = []
         for section in edition.sections[lang]:
             try:
                 text = narrative.expand(section, context)
-                fragments[lang].append(narrative.convert(section, text, project, covered))
+                fragments[lang].append(narrative.convert(section, text, project))
             except ReportError as error:
                 problems.append(error)
     raise_all(problems, f'edition {edition.id}: inputs are missing or wrong')

@@ -351,6 +351,11 @@ CASES |= {
         lambda p: append(p / 'data/us_states.csv', 'ZZ,' + 'x' * 200_000 + ',y\n'),
         lambda p: f"data/us_states.csv:{line_count(p, 51)}: a cell is more than 131,072 "
                   'characters long; at most 10,000 are allowed'),
+    'a bidirectional override in a data cell': (
+        lambda p: append(p / 'data/us_states.csv', 'ZZ,Zed\u202eland,Zed\n'),
+        lambda p: f"data/us_states.csv:{line_count(p, 51)}: column 'name_en': the text holds a "
+                  'bidirectional control character (U+202E) at character 4, which reorders the '
+                  'text a reader sees'),
     # 10. Lesser strictness.
     'a NUL in a section': (
         lambda p: (p / T).write_bytes((p / T).read_bytes() + b'\nText\x00here.\n'),

@@ -97,7 +97,7 @@ CASES = {
     'the chart style as a link out': (
         lambda p, s: link_out(p, 'charts/house.mplstyle', s,
                               lambda t: t + f'\n# {MARKER}\n'),
-        "charts/house.mplstyle: the file house.mplstyle leads outside the project"),
+        "charts/house.mplstyle: the chart style house.mplstyle leads outside the project"),
     'a template that is a link out': (
         lambda p, s: link_out(p, 'templates/partials/figure.html.j2', s),
         "templates/partials/figure.html.j2: the template 'partials/figure.html.j2' leads "

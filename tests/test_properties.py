@@ -35,8 +35,10 @@ HEADER = ['year', 'kind', 'amount', 'note']
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-text_cells = st.text(alphabet=st.characters(blacklist_categories=('Cs',),
-                                            blacklist_characters='\x00'), max_size=30)
+# Valid text, as the policy has it: no surrogates, and no control or format characters
+# (reportkit/policy.py refuses those, with the line: test_errors.py pins that).
+text_cells = st.text(alphabet=st.characters(blacklist_categories=('Cs', 'Cc', 'Cf', 'Zl',
+                                                                  'Zp')), max_size=30)
 rows = st.lists(
     st.tuples(st.integers(1900, 2100), st.sampled_from(['north', 'south']),
               st.floats(0, 1_000_000, allow_nan=False, allow_infinity=False),
