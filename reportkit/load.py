@@ -9,14 +9,15 @@ import yaml
 
 from .config import EditionConfig, load_config
 from .errors import ContentError, ReportError, raise_all
-from .files import MB, listing, read_text
+from .files import KB, listing, read_text
 from .policy import TITLE_CHARACTERS, problem_in
 from .project import Project
 
 FRONT_MATTER_KEYS = {'title', 'short_title'}
-MAX_SECTION_BYTES = 1 * MB
-"""A section is a chapter of a few pages (the longest is about 12 KB); a file of more than
-1 MB is refused before it is read, rather than laid out for minutes."""
+MAX_SECTION_BYTES = 256 * KB
+"""A section is a chapter of a few pages (the longest is 15 KB); a larger file is refused
+before it is read, rather than parsed and laid out for minutes (markdown-it takes up to
+16 µs a character, for a run of '[': 4 s for 256 KB)."""
 
 
 @dataclass(frozen=True)

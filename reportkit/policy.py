@@ -83,6 +83,11 @@ MAX_CALLS_PER_NOTE = 3
 call a note at most twice): a note called a thousand times would lay out a thousand
 copies."""
 BODY_CHARACTERS = 2_000_000
+LONGEST_WORD = 200
+"""Characters without a space (the longest real ones, addresses in footnotes, have about
+100). A longer run is broken across lines by the stylesheet, at a cost that grows with
+the square of its length: 240,000 of them kept WeasyPrint busy for over 5 minutes."""
+LONG_WORD = re.compile(r'\S{%d,}' % (LONGEST_WORD + 1))
 NOTE_TOKENS = frozenset({'footnote_open', 'footnote_close', 'footnote_anchor',
                          'paragraph_open', 'paragraph_close', 'inline'})
 """What a footnote may hold: paragraphs of text (no headings, lists, tables or figures)."""
@@ -215,6 +220,11 @@ class NarrativeCheck:
         problem = problem_in(text, BODY_CHARACTERS, lines=True)
         if problem:
             self.fail(f'the text {problem}')
+        long_word = LONG_WORD.search(text)
+        if long_word:
+            self.fail(f'{len(long_word[0]):,} characters without a space '
+                      f'({long_word[0][:20]!r}…): at most {LONGEST_WORD} fit, broken, on '
+                      'the lines of a page')
 
     def _alt_text(self, alt: str, src: str, path) -> None:
         """Raises ContentError when the alt text is missing or only names the file."""

@@ -58,17 +58,18 @@ CALL_OPERATIONS = 10
 """A call of a macro or block costs 10 operations: it takes about 5 µs, an operation 0.5
 to 1.5 µs, so that a macro calling itself twice uses the budget up as fast as a loop."""
 
-SECTION = Limits(max_operations=100_000, max_output=1_100_000, max_size=100_000,
+SECTION = Limits(max_operations=100_000, max_output=300_000, max_size=100_000,
                  max_depth=30, seconds=5.0)
 """Limits for one narrative section.
 
 - 100,000 operations: the largest real sections (reports/2015/{en,fr}/trade.md) use 81; the
   hostile cases of tests/test_sandbox.py use the budget up in 0.02 to 0.12 s.
-- 1,100,000 characters of output: a section file is at most 1 MB (``load.MAX_SECTION_BYTES``)
-  and a chapter's values print a few hundred characters; 10% more than the largest file
-  keeps what WeasyPrint must lay out near the size ``load`` already accepts.
+- 300,000 characters of output: a section file is at most 256 KB (``load.MAX_SECTION_BYTES``)
+  and a chapter's values print a few hundred characters; a little more than the largest
+  file keeps what markdown-it must parse (16 µs a character at worst, for a run of '[')
+  and WeasyPrint lay out near the size ``load`` already accepts.
 - 100,000 characters for one value: the longest a real section prints has 37 ("616,9
-  milliards de dollars américains"); eleven values that long already pass the output cap.
+  milliards de dollars américains"); three values that long already pass the output cap.
 - 30 nested macro calls: real sections define none; one level takes 8 Python frames, so
   this message comes well before Python's recursion limit (1,000 frames).
 - 5 s: a real section expands in 1 to 15 ms; the clock only stops work the counts do not

@@ -98,6 +98,9 @@ CASES = {
     "'%0*d' % (10**8, 1)": (
         lambda p: append(p / THREATS, "\n{{ '%0*d' % (10**8, 1) }}\n"),
         f'{THREATS}:', ''),
+    'a word of 240,000 characters': (
+        lambda p: append(p / THREATS, '\n' + '[' * 240_000 + '\n'),
+        f'{THREATS}:', '240,000 characters without a space'),
     'a 250 KB title': (
         lambda p: replace(p / THREATS, 'title: ', 'title: ' + 'Long ' * 50_000),
         f'{THREATS}:', "'title' is 250,"),

@@ -235,7 +235,7 @@ CASES = {
                   'the data first)'),
     'enormous section': (
         lambda p: append(p / 'reports/2015/en/threats.md', 'word ' * 1_000_000),
-        lambda p: "reports/2015/en/threats.md: section 'threats' is 4.8 MB; at most 1.0 MB "
+        lambda p: "reports/2015/en/threats.md: section 'threats' is 4.8 MB; at most 256 KB "
                   'is allowed for it'),
 }
 

@@ -94,3 +94,23 @@ def test_a_stylesheet_warning_names_the_project_file(project_copy, tmp_path, cap
     assert status == 1
     assert 'templates/print.css: warning: Ignored `colr: red` at ' in err
     assert str(project_copy / 'build') not in err and '.staging' not in err
+
+
+def test_a_long_word_is_broken_inside_the_margins(project_copy, tmp_path, capsys):
+    """An unbroken run of 190 characters (a long address, say) is set on several lines,
+    never past the right margin."""
+    import pdfplumber
+    word = 'x' * 190
+    with (project_copy / 'reports/2015/en/threats.md').open('a', encoding='utf-8') as stream:
+        stream.write(f'\nSee {word} for more.\n')
+    out = tmp_path / 'long.pdf'
+    assert main(['--project', str(project_copy), 'build', '2015', '--lang', 'en', '--out',
+                 str(out), '-j', '1']) == 0, capsys.readouterr().err[-2000:]
+    points = 72 / 25.4
+    found = 0
+    with pdfplumber.open(out) as document:
+        for page in document.pages[1:]:
+            for char in page.chars:
+                assert char['x1'] <= page.width - 22 * points + 1, char
+            found += sum(1 for char in page.chars if char['text'] == 'x')
+    assert found >= 190
