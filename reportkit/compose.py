@@ -62,7 +62,9 @@ class TemplateLoader(jinja2.BaseLoader):
                              error=ContentError)
         except FileNotFoundError:
             raise jinja2.TemplateNotFound(template) from None
-        return text, str(path), lambda: False
+        # Up to date for the environment's life (one document): each template is read,
+        # checked and compiled once, however often it is used.
+        return text, str(path), lambda: True
 
 
 def template_env(project: Project, messages: Messages,
