@@ -304,3 +304,23 @@ def test_the_publications_page_in_chromium(published, tmp_path):
     for link in links:
         assert (archive / link).is_file()
     assert shot.stat().st_size > 10_000
+
+
+def test_the_publications_page_fits_a_phone(published, tmp_path):
+    """At 375 px the page never scrolls sideways: the wide table scrolls in its own box."""
+    from playwright.sync_api import sync_playwright
+
+    _, archive = published
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
+        try:
+            page = browser.new_page(viewport={'width': 375, 'height': 700},
+                                    java_script_enabled=False)
+            page.goto((archive / 'index.html').as_uri())
+            page_width = page.evaluate('document.documentElement.scrollWidth')
+            box_width = page.evaluate("document.querySelector('.wide').scrollWidth")
+            page.screenshot(path=str(tmp_path / 'phone.png'), full_page=True)
+        finally:
+            browser.close()
+    assert page_width <= 375
+    assert box_width > 375          # the table itself is wider: it scrolls inside its box
