@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ReportError
+from .inputs import sha256_file
 
 KB, MB = 1024, 1024 * 1024
 LARGEST_INPUT = 256 * MB
@@ -230,7 +231,7 @@ def unchanged(root: Path, journal: Journal) -> bool:
             if not resolved.is_relative_to(root) or not resolved.is_file() or \
                     resolved.stat().st_size > LARGEST_INPUT:
                 return False
-            if _sha256(resolved) != digest:
+            if sha256_file(resolved) != digest:
                 return False
         except OSError:
             return False
@@ -241,10 +242,3 @@ def unchanged(root: Path, journal: Journal) -> bool:
             return False
     return True
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for block in iter(lambda: stream.read(1 << 16), b''):
-            digest.update(block)
-    return digest.hexdigest()

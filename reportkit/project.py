@@ -94,18 +94,10 @@ class Project:
                 raise ReportError(f'{option} {path} {what}: give the name of a {kind} to '
                                   'write')
         for root in self.inputs:
-            if resolved == root or resolved.is_relative_to(root.resolve()):
+            if resolved.is_relative_to(root.resolve()):
                 raise ReportError(f'{option} {path}: inside {self.show(root)}/, which holds '
                                   "the project's inputs; write outputs elsewhere (e.g. dist/)")
         if folder and resolved == self.root:
             raise ReportError(f'{option} {path}: the project folder itself; write outputs '
                               'into a folder of their own (e.g. dist/)')
         return resolved
-
-    def contains(self, path: Path) -> bool:
-        """True when ``path`` (after resolving links and ``..``) is inside the project."""
-        try:
-            path.resolve().relative_to(self.root)
-        except ValueError:
-            return False
-        return True
