@@ -55,7 +55,7 @@ SYMLINK = 'a symbolic link: the archive holds only files'
 
 _REVISION_FOLDER = re.compile(r'r[1-9][0-9]*')
 STAGING = re.compile(r'\.r[1-9][0-9]*-.+')             # tempfile.mkdtemp(prefix='.r1-')
-INDEX_PART = re.compile(r'\.index\.html\..+\.part')    # render.write_atomically's temp
+INDEX_PART = re.compile(r'\.index\.html\..+\.part')    # files.write_atomically's temp
 
 
 # --- the manifest format ------------------------------------------------------------------

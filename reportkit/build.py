@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import files   # files.write_atomically, looked up when called (tests replace it)
 from .errors import ReportError, RenderError, problems_of, raise_all, unique
 from .files import Journal
 from .prepare import STAGES, BuildRequest, Prepared, Progress, output_name, prepare, quiet
@@ -113,11 +114,11 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         for document in documents:
             hit = hits.get(id(document))
             if hit is not None:
-                from .render import write_atomically
                 progress(6, STAGES[5], f'{document.config.id} {document.lang}: unchanged, '
                                        'from the cache')
                 try:
-                    write_atomically(document.target, hit.path.read_bytes())
+                    files.write_atomically(document.target, hit.path.read_bytes(),
+                                           durable=True)
                 except OSError as error:
                     raise RenderError(f'cannot write {document.target}: '
                                       f'{error.strerror or error}') from None
@@ -322,7 +323,7 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
     ``target`` (in the ``renderer`` process, or in a fork of this one: under the render
     budget either way). Each render has its own folder, so builds running at once never
     share one; the folders that killed builds left are removed first."""
-    from .render import render_in, write_atomically
+    from .render import render_in
     from .worker import remove_abandoned, staging_prefix
 
     project.build.mkdir(parents=True, exist_ok=True)
@@ -339,7 +340,7 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
         try:
             rendered = render_in(renderer, html_path, **options)
             if target is not None:
-                write_atomically(target, rendered.data)
+                files.write_atomically(target, rendered.data, durable=True)
         except RenderError as error:   # say which input, not which temporary file
             from .policy import glyph_problems
             raise_all(glyph_problems(error.message, prepared.edition.sections[lang]),

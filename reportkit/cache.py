@@ -4,16 +4,13 @@ instead of rendered again. Keys come from :func:`reportkit.inputs.key`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import Journal, unchanged
+from .files import Journal, unchanged, write_atomically
 from .inputs import key, sha256_file
-from .render import write_atomically   # render.py loads WeasyPrint only to render
 
 
 @dataclass(frozen=True)
@@ -38,15 +35,12 @@ class PdfCache:
         return CacheEntry(pdf, info['pages'], info.get('attachments', []))
 
     def put(self, key: str, source: Path, pages: int, attachments: list[str] = ()) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        info = {'sha256': sha256_file(source), 'size': source.stat().st_size,
+        data = source.read_bytes()
+        info = {'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data),
                 'pages': pages, 'attachments': list(attachments)}
-        for suffix, write in (('.pdf', lambda p: shutil.copyfile(source, p)),
-                              ('.json', lambda p: Path(p).write_text(json.dumps(info)))):
-            handle, temp = tempfile.mkstemp(dir=self.root, prefix='.', suffix=suffix)
-            os.close(handle)
-            write(temp)
-            os.replace(temp, self.root / f'{key}{suffix}')
+        # The PDF first: a description never names bytes that are not there yet.
+        write_atomically(self.root / f'{key}.pdf', data)
+        write_atomically(self.root / f'{key}.json', json.dumps(info).encode('utf-8'))
 
 
 class Depends:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .errors import ChartError
-from .files import MB, checked, listing, read_bytes
+from .files import MB, checked, listing, read_bytes, write_atomically
 from .numbers import decimal, month_year
 from .project import Project
 from .typography import for_language
@@ -324,12 +324,6 @@ def _cached(cache: Path, key: str) -> Chart | None:
 
 
 def _store(cache: Path, key: str, chart: Chart) -> None:
-    import os
-    import tempfile
-    cache.mkdir(parents=True, exist_ok=True)
     data = dataclasses.asdict(chart)
     data['svg'] = chart.svg.decode('utf-8')
-    handle, temp = tempfile.mkstemp(dir=cache, prefix='.', suffix='.json')
-    with os.fdopen(handle, 'w', encoding='utf-8') as stream:
-        json.dump(data, stream, ensure_ascii=False)
-    os.replace(temp, cache / f'{key}.json')
+    write_atomically(cache / f'{key}.json', json.dumps(data, ensure_ascii=False).encode('utf-8'))

@@ -16,14 +16,13 @@ the build in the project's build folder; a file that cannot be read is recompute
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .errors import ChartError, DataError, ReportError, unique
+from .files import write_atomically
 from .project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -223,13 +222,5 @@ def _cached(cache: Path, key: str) -> DataView | None:
 
 
 def _store(cache: Path, key: str, view: DataView) -> None:
-    folder = cache / 'data'
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.', suffix='.pickle')
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            pickle.dump(view, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, folder / f'{key}.pickle')
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomically(cache / 'data' / f'{key}.pickle',
+                     pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL))

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,3 +243,46 @@ def unchanged(root: Path, journal: Journal) -> bool:
             return False
     return True
 
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` so that a reader finds the old file or the new one, never
+    a part of either: the bytes go to a hidden file beside it, which is renamed over it.
+
+    The hidden file is named after this process (``.NAME.PID@HOST.*.part``, see
+    :func:`~.worker.part_prefix`); it is removed on any failure, an interrupt included,
+    and what a killed process left in the folder is removed before writing. With
+    ``durable`` the bytes are on the disk before the rename and the rename is on the disk
+    before the return (for what is published or sent; a cache need not be). The folder is
+    made when missing; the file is readable by all (0o644)."""
+    from .worker import part_prefix, remove_abandoned
+
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(folder)
+    handle, temp = tempfile.mkstemp(prefix=part_prefix(path.name), suffix='.part',
+                                    dir=folder)
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename, a new file) to the disk."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

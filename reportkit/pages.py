@@ -55,12 +55,10 @@ def render_index(project: Project, archive: Path,
 
 def write_index(project: Project, archive: Path) -> Path:
     """Rewrite ``index.html`` from the manifests."""
-    from .render import write_atomically
-
     target = archive / INDEX
     if os.path.islink(target):
         raise ReportError(SYMLINK, path=target)
-    write_atomically(target, render_index(project, archive))
+    files.write_atomically(target, render_index(project, archive), durable=True)
     return target
 
 

@@ -85,14 +85,6 @@ def locked(archive: Path, wait: float = LOCK_WAIT_SECONDS):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def remove_unfinished(archive: Path) -> list[Path]:
     """Remove what a publish that was stopped left (under the lock): hidden staging
     folders ``<series>/<edition>/.r<N>-*`` and a half-written ``.index.html.*.part``.

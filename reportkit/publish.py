@@ -24,12 +24,11 @@ from .prepare import BuildRequest, Progress, output_name, prepare, quiet
 from .cache import Depends, PdfCache
 from .compose import full_title_of
 from .errors import ReportError
-from .files import Journal, read_bytes, recording
+from .files import Journal, fsync_dir, read_bytes, recording, write_atomically
 from .inputs import code_digests, key, manifest_inputs, sha256_file, software
 from .load import Edition, load_edition
 from .pages import index_is_current, write_index
-from .place import (LOCK_WAIT_SECONDS, check_place, fsync_dir, locked, prepare_place,
-                    remove_unfinished)
+from .place import LOCK_WAIT_SECONDS, check_place, locked, prepare_place, remove_unfinished
 from .project import Project
 from .render import ARCHIVE_VARIANT, Embedded
 
@@ -79,8 +78,8 @@ def publish(project: Project, edition_id: str, archive: Path, progress: Progress
             entries, reused, journal = _render_all(project, edition, languages, staging,
                                                    store, progress)
             manifest = _manifest(edition, entries, manifest_inputs(journal), versions)
-            _write_durably(staging / MANIFEST,
-                           json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b'\n')
+            write_atomically(staging / MANIFEST, json.dumps(
+                manifest, indent=2, ensure_ascii=False).encode() + b'\n', durable=True)
             fsync_dir(staging)
             os.rename(staging, folder)        # the revision appears, complete
             fsync_dir(folder.parent)
@@ -183,13 +182,6 @@ def _manifest(edition: Edition, entries: list[dict], inputs: dict, versions: dic
         'inputs': inputs,
         'software': versions,
     }, archive_key())                          # signed when REPORT_ARCHIVE_KEY is set
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, 'wb') as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
 
 
 def _fsync_file(path: Path) -> None:

@@ -17,7 +17,6 @@ import io
 import logging
 import mimetypes
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from .errors import RenderError
+from .files import write_atomically
 
 if TYPE_CHECKING:  # pragma: no cover
     from .worker import Worker
@@ -176,7 +176,7 @@ def render_pdf(html_path: Path, target: Path | None, *, allowed: list[Path],
         raise RenderError(f'the PDF fails the accessibility check; it was not written:\n'
                           f'{listing}')
     if target is not None:
-        write_atomically(target, data)
+        write_atomically(target, data, durable=True)
     return Rendered(target, len(document.pages), len(data),
                     {'weasyprint': loading, 'layout': layout,
                      'write': time.perf_counter() - clock - layout}, data)
@@ -272,22 +272,3 @@ def _render_here(html_path: Path, options: dict, budget=None) -> Rendered:
     return dataclasses.replace(rendered, timings={**rendered.timings, 'weasyprint': _LOADING})
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file and a rename (the temporary
-    file is named after this process, and those of killed processes are removed first)."""
-    from .worker import part_prefix, remove_abandoned
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned(target.parent)
-    handle, temp = tempfile.mkstemp(prefix=part_prefix(target.name), suffix='.part',
-                                    dir=target.parent)
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from .errors import ReportError
-from .render import write_atomically
+from .files import write_atomically
 
 
 class TemporaryFailure(Exception):
@@ -52,7 +52,8 @@ class Outbox:
 
     def send(self, message: EmailMessage, recipient: str, sender: str) -> None:
         name = re.sub(r'[^A-Za-z0-9._-]', '_', message['Message-ID'].strip('<>')) + '.eml'
-        write_atomically(self.folder / name, as_sent(message, recipient, sender))
+        write_atomically(self.folder / name, as_sent(message, recipient, sender),
+                         durable=True)
 
     def close(self) -> None:
         pass

@@ -172,7 +172,7 @@ def test_a_correction_is_the_next_revision_and_both_remain(published, archive_co
 
 POINTS = {
     'while rendering French': ('render_language', 2),
-    'while writing the manifest': ('_write_durably', 1),
+    'while writing the manifest': ('write_atomically', 1),
     'at the rename': ('rename', 1),
 }
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import charts, compose, data, load, narrative, render
+from reportkit import charts, compose, data, files, load, narrative, render
 from reportkit.cli import main
 
 from .conftest import ROOT
@@ -26,7 +26,7 @@ STAGES = {
     'drawing the charts': (charts, 'draw_chart'),
     'composing the document': (compose, 'compose'),
     'rendering the PDF': (render, 'render_pdf'),
-    'writing the PDF': (render, 'write_atomically'),
+    'writing the PDF': (files, 'write_atomically'),
 }
 
 
@@ -95,7 +95,7 @@ def test_an_interrupted_build_leaves_the_previous_pdf(previous, monkeypatch, cap
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(render, 'write_atomically', interrupted)
+    monkeypatch.setattr(files, 'write_atomically', interrupted)
     before = sha(out)
     status = main(['--project', str(project), 'build', '2015', '--lang', 'en', '--out',
                    str(out), '--no-cache', '-j', '1'])
