@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
-import time
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from .archive import INDEX_PART, LOCK, STAGING, SYMLINK, folders
 from .errors import ReportError
@@ -58,31 +58,39 @@ def prepare_place(archive: Path, folder: Path) -> bool:
 
 @contextlib.contextmanager
 def locked(archive: Path, wait: float = LOCK_WAIT_SECONDS):
-    """Hold the archive's lock: one publish at a time. Waits up to ``wait`` seconds."""
+    """Hold the archive's lock: one publish at a time. Waits up to ``wait`` seconds.
+
+    The lock is an flock on ``.lock`` (filelock's native lock), not a marker file
+    (SoftFileLock), although the archive may sit on a shared drive: the kernel (and an
+    NFSv4 or SMB server, which carry flock as their own locks) drops an flock when its
+    holder dies, so a killed publish never leaves a lock behind, where a marker can only be
+    broken by guessing how long a publish may take. A file system with no locks at all is
+    refused, rather than falling back to a marker (``fallback_to_soft=False``). The file
+    is opened without following a symbolic link and stays in place after release."""
     archive.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(archive / LOCK, timeout=wait, mode=0o644, poll_interval=0.2,
+                    fallback_to_soft=False)
     try:
-        descriptor = os.open(archive / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        lock.acquire()
+    except Timeout:
+        raise ReportError(f'another publish is using the archive {archive} (waited '
+                          f'{wait:.0f} s); try again when it has finished') from None
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise ReportError(SYMLINK, path=archive / LOCK) from None
-        raise ReportError(f'cannot open the lock ({error.strerror})',
-                          path=archive / LOCK) from None
-    with os.fdopen(descriptor, 'a+') as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ReportError(f'another publish is using the archive {archive} '
-                                      f'(waited {wait:.0f} s); try again when it has '
-                                      'finished') from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        raise ReportError(_lock_problem(error), path=archive / LOCK) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _lock_problem(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return SYMLINK
+    if error.errno in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):
+        return ('the archive is on a file system without file locks, so two publishes '
+                'could interleave; put it on a drive that supports them (a local disk, '
+                'NFSv4, SMB)')
+    return f'cannot open the lock ({error.strerror})'
 
 
 def remove_unfinished(archive: Path) -> list[Path]:
