@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomlkit
+import tomlkit.exceptions
+import tomlkit.items
 
 from .config import FIRST_YEAR, LAST_YEAR, MAX_CONFIG_BYTES, EditionConfig, load_config
 from .errors import ReportError
@@ -65,7 +70,7 @@ def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     config_path = source.folder / 'edition.toml'
     text = read_text(project.root, config_path, what='the edition configuration',
                      shown=source.config_shown, limit=MAX_CONFIG_BYTES, error=ReportError)
-    text = _moved_on(text, old, new_id, delta)
+    text = _moved_on(text, new_id, delta)
 
     reports = project.reports
     staging = Path(tempfile.mkdtemp(prefix=f'.new-{new_id}-', dir=reports))
@@ -94,53 +99,77 @@ def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     return NewEdition(target, copied, typed)
 
 
-def _split_comment(line: str) -> tuple[str, str]:
-    """(value part, '# comment' part) of a TOML line; '#' inside quotes is not a comment."""
-    quote = None
-    for i, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in '"\'':
-            quote = char
-        elif char == '#':
-            return line[:i], line[i:]
-    return line, ''
+def _moved_on(text: str, new_id: str, delta: int) -> str:
+    """The old edition.toml as a new draft, its years moved on by ``delta``; edited with
+    tomlkit, so its comments, order and layout stay as the author wrote them.
 
-
-def _moved_on(text: str, old: EditionConfig, new_id: str, delta: int) -> str:
-    """The old edition.toml with its years moved on by ``delta``, as a new draft."""
-    def shift(match: re.Match) -> str:
-        return str(int(match[1]) + delta)
-
-    out = []
-    skip_table = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith('['):
-            skip_table = stripped.startswith('[revision_note')
-            if skip_table:
-                continue
-        elif skip_table:
-            if stripped and not stripped.startswith('#'):
-                continue
-            skip_table = False
-        key = stripped.split('=', 1)[0].strip() if '=' in stripped else ''
-        if key == 'id':
-            line = f'id = "{new_id}"'
-        elif key == 'revision':
-            line = 'revision = 1'
-        elif key == 'revision_note':
-            continue
-        elif key == 'status':
-            line = 'status = "draft"                  # a new edition starts as a draft'
-        elif key in ('catalogue_number', 'isbn'):
-            line = (f'# {key} = {{ en = "…", fr = "…" }}   '
-                    '# assigned for each edition: add it before the final')
-        elif not stripped.startswith('#'):
-            value, comment = _split_comment(line)
-            line = YEAR.sub(shift, value) + comment
-        out.append(line)
-    result = '\n'.join(out) + '\n'
+    Moved on: every year standing alone in a string (:data:`YEAR`), every integer that
+    is a year, every date (29 February becomes the 28th). Set: ``id``, ``revision = 1``,
+    ``status = "draft"``. Removed: ``revision_note``, and the ``catalogue_number`` and
+    ``isbn`` that are assigned to each edition (the comment on ``status`` says so)."""
+    document = tomlkit.parse(text)
+    _move_years(document, delta)
+    document['id'] = new_id
+    document['revision'] = 1
+    document['status'] = 'draft'
+    document.pop('revision_note', None)
+    assigned = [key for key in ('catalogue_number', 'isbn')
+                if document.pop(key, None) is not None]
+    # Only the comment's text changes: it stays where the author aligned it.
+    document.item('status').trivia.comment = '# a new edition starts as a draft' + (
+        f'; add its {" and ".join(assigned)} before the final' if assigned else '')
+    result = tomlkit.dumps(document)
     tomllib.loads(result)  # still TOML
     return result
+
+
+def _move_years(container, delta: int) -> None:
+    """Move the years of every value in a tomlkit table or array on by ``delta``."""
+    keys = list(container.keys()) if isinstance(container, dict) else range(len(container))
+    for key in keys:
+        value = container[key]
+        if isinstance(value, (dict, list)):
+            _move_years(value, delta)
+            continue
+        moved = _moved_value(value, delta)
+        if moved is not None:
+            container[key] = moved      # tomlkit keeps the item's comment and indent
+
+
+def _moved_value(value, delta: int):
+    """The tomlkit item ``value`` with its years moved on, or None when it holds none.
+
+    The item's own text is moved on and read again, so that quotes, escapes and a date's
+    form stay as written; when that does not give the moved value (a year inside an
+    escape such as ``\\u2014``, 29 February), the moved value is written anew."""
+    moved = _moved_on_value(value, delta)
+    if moved is None:
+        return None
+    try:
+        same_form = tomlkit.value(YEAR.sub(lambda m: str(int(m[1]) + delta), value.as_string()))
+    except (tomlkit.exceptions.TOMLKitError, ValueError):
+        same_form = None
+    if same_form is not None and same_form == moved and type(same_form) is type(value):
+        return same_form
+    if isinstance(value, tomlkit.items.String):
+        return tomlkit.string(moved, literal=value.type.is_literal(),
+                              multiline=value.type.is_multiline())
+    return moved
+
+
+def _moved_on_value(value, delta: int):
+    """The plain value of ``value`` with its years moved on, or None when it holds none."""
+    if isinstance(value, str):
+        moved = YEAR.sub(lambda match: str(int(match[1]) + delta), value)
+        return None if moved == value else str(moved)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value) + delta if YEAR.fullmatch(str(int(value))) else None
+    if isinstance(value, dt.date):
+        year = value.year + delta
+        try:
+            return value.replace(year=year)
+        except ValueError:              # 29 February, in a year that has none
+            return value.replace(year=year, day=28)
+    return None
