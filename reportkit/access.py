@@ -12,137 +12,106 @@ Each gate returns every problem it finds; the build stops with all of them.
 
 from __future__ import annotations
 
+import io
 import re
-from html.parser import HTMLParser
+from typing import Iterator
+from xml.etree.ElementTree import Element
 
 from .errors import RenderError, ReportError
 
 HEADING = re.compile(r'^h([1-6])$')
-
-
-class _Walker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.stack: list[tuple[str, dict]] = []
-        self.html_lang = None
-        self.title = None
-        self.text: list[str] = []          # text collected for the element being read
-        self.collecting: str | None = None
-        self.last_heading = 0
-        self.table: dict | None = None
-        self.figure: dict | None = None
-        self.link: dict | None = None
-
-    # --- structure ------------------------------------------------------------------
-    def handle_starttag(self, tag: str, attrs) -> None:
-        attributes = {name: value or '' for name, value in attrs}
-        self.stack.append((tag, attributes))
-        if tag == 'html':
-            self.html_lang = attributes.get('lang', '').strip()
-        elif tag == 'title':
-            self._collect('title')
-        elif tag == 'img':
-            alt = attributes.get('alt')
-            src = attributes.get('src', '')
-            if alt is None or not alt.strip():
-                self.problems.append(f"image {src!r} has no alt text")
-            elif alt.strip().lower() in {src.lower(), src.rsplit('/', 1)[-1].lower(),
-                                         'image', 'figure', 'chart', 'graph'}:
-                self.problems.append(f'image {src!r}: the alt text {alt!r} does not '
-                                     'describe it')
-            self.stack.pop()  # void element
-        elif HEADING.match(tag):
-            self._collect(tag)
-        elif tag == 'table':
-            self.table = {'caption': None, 'header': [], 'id': attributes.get('id', ''),
-                          'in_head': False, 'first_row': True, 'row_th': []}
-        elif tag == 'caption' and self.table is not None:
-            self._collect('caption')
-        elif tag == 'thead' and self.table is not None:
-            self.table['in_head'] = True
-        elif tag == 'th' and self.table is not None and self.table['in_head']:
-            self._collect('th')
-        elif tag == 'figure':
-            self.figure = {'caption': None, 'images': 0}
-        elif tag == 'figcaption' and self.figure is not None:
-            self._collect('figcaption')
-        elif tag == 'a':
-            self.link = {'href': attributes.get('href', ''), 'label':
-                         attributes.get('aria-label', '')}
-            self._collect('a')
-        elif tag in ('br', 'meta', 'link', 'hr', 'input', 'col', 'wbr', 'source'):
-            self.stack.pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.stack:
-            open_tag, _ = self.stack.pop()
-            if open_tag == tag:
-                break
-        text = self._finish(tag)
-        if tag == 'title':
-            self.title = text
-        elif HEADING.match(tag):
-            level = int(tag[1])
-            if not text:
-                self.problems.append(f'an empty <{tag}> heading')
-            if self.last_heading and level > self.last_heading + 1:
-                self.problems.append(f'heading level skipped: <{tag}> {text!r} follows '
-                                     f'<h{self.last_heading}>')
-            self.last_heading = level
-        elif tag == 'caption' and self.table is not None:
-            self.table['caption'] = text
-        elif tag == 'th' and self.table is not None and self.table['in_head']:
-            self.table['header'].append(text)
-        elif tag == 'thead' and self.table is not None:
-            self.table['in_head'] = False
-        elif tag == 'table' and self.table is not None:
-            name = self.table['id'] or 'a table'
-            if not self.table['caption']:
-                self.problems.append(f'{name} has no caption')
-            if not self.table['header']:
-                self.problems.append(f'{name} has no header row')
-            elif not all(self.table['header']):
-                self.problems.append(f'{name}: a header cell of its header row is empty')
-            self.table = None
-        elif tag == 'figcaption' and self.figure is not None:
-            self.figure['caption'] = text
-        elif tag == 'figure' and self.figure is not None:
-            if not self.figure['caption']:
-                self.problems.append('a figure has no caption')
-            self.figure = None
-        elif tag == 'a' and self.link is not None:
-            if not text and not self.link['label']:
-                self.problems.append(f"a link to {self.link['href']!r} has no text")
-            self.link = None
-
-    def handle_data(self, data: str) -> None:
-        if self.collecting:
-            self.text.append(data)
-
-    # --- text of the element being read ----------------------------------------------
-    def _collect(self, tag: str) -> None:
-        if self.collecting is None:
-            self.collecting, self.text = tag, []
-
-    def _finish(self, tag: str) -> str:
-        if self.collecting != tag:
-            return ''
-        self.collecting = None
-        return ' '.join(''.join(self.text).split())
+GENERIC_ALT = {'image', 'figure', 'chart', 'graph'}
 
 
 def check_document(html: str, shown: str) -> list[ReportError]:
-    """The gate before rendering, on the composed HTML (``shown`` names it in messages)."""
-    walker = _Walker()
-    walker.feed(html)
-    walker.close()
-    problems = list(walker.problems)
-    if not walker.html_lang:
-        problems.insert(0, 'the document declares no language (<html lang>)')
-    if not walker.title or not re.search(r'\w', walker.title):
-        problems.insert(0, 'the document has no title')
+    """The gate before rendering, on the composed HTML (``shown`` names it in messages).
+
+    The HTML is parsed as a browser (and WeasyPrint) parses it, by tinyhtml5 (WeasyPrint's
+    own parser, WHATWG rules): elements left open, misnested or implied are where the
+    renderer will see them. Problems are listed in document order."""
+    import tinyhtml5   # comes with WeasyPrint; loaded only when a document is checked
+
+    # A str could be taken for a file name: the parser is given a stream.
+    root = tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)
+    problems = []
+    title = root.find('.//title')     # an HTML title: SVG's own are namespaced
+    if title is None or not re.search(r'\w', _text(title)):
+        problems.append('the document has no title')
+    if not root.get('lang', '').strip():
+        problems.append('the document declares no language (<html lang>)')
+    problems += _element_problems(root)
     return [ReportError(f'accessibility: {problem}', path=shown) for problem in problems]
+
+
+def _element_problems(root: Element) -> list[str]:
+    """What the images, headings, tables, figures and links of ``root`` lack."""
+    problems: list[str] = []
+    last_heading = 0
+    for element, leaving in _walk(root):
+        tag = element.tag
+        if tag == 'img' and not leaving:
+            problems += _image_problems(element)
+        elif not leaving:
+            continue
+        elif HEADING.match(tag):
+            level, text = int(tag[1]), _text(element)
+            if not text:
+                problems.append(f'an empty <{tag}> heading')
+            if last_heading and level > last_heading + 1:
+                problems.append(f'heading level skipped: <{tag}> {text!r} follows '
+                                f'<h{last_heading}>')
+            last_heading = level
+        elif tag == 'table':
+            problems += _table_problems(element)
+        elif tag == 'figure':
+            caption = element.find('figcaption')
+            if caption is None or not _text(caption):
+                problems.append('a figure has no caption')
+        elif tag == 'a' and not _text(element) and not element.get('aria-label'):
+            problems.append(f"a link to {element.get('href', '')!r} has no text")
+    return problems
+
+
+def _walk(root: Element) -> Iterator[tuple[Element, bool]]:
+    """(element, False) on entering each HTML element and (element, True) on leaving it,
+    in document order; without recursion, however deep the document nests."""
+    stack = [(root, False)]
+    while stack:
+        element, leaving = stack.pop()
+        if not isinstance(element.tag, str):    # a comment
+            continue
+        yield element, leaving
+        if not leaving:
+            stack.append((element, True))
+            stack.extend((child, False) for child in reversed(element))
+
+
+def _image_problems(image: Element) -> list[str]:
+    alt, src = image.get('alt'), image.get('src', '')
+    if alt is None or not alt.strip():
+        return [f'image {src!r} has no alt text']
+    if alt.strip().lower() in {src.lower(), src.rsplit('/', 1)[-1].lower(), *GENERIC_ALT}:
+        return [f'image {src!r}: the alt text {alt!r} does not describe it']
+    return []
+
+
+def _table_problems(table: Element) -> list[str]:
+    name = table.get('id', '') or 'a table'
+    caption = table.find('caption')
+    header = [_text(cell) for cell in table.iterfind('thead/tr/th')]
+    problems = []
+    if caption is None or not _text(caption):
+        problems.append(f'{name} has no caption')
+    if not header:
+        problems.append(f'{name} has no header row')
+    elif not all(header):
+        problems.append(f'{name}: a header cell of its header row is empty')
+    return problems
+
+
+def _text(element: Element) -> str:
+    """The text of ``element`` and everything in it, its white space collapsed."""
+    return ' '.join(''.join(element.itertext()).split())
 
 
 def check_pdf(pdf, shown: str, *, display_title: bool = True) -> list[ReportError]:
