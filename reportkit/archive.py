@@ -6,9 +6,9 @@ Layout (``archive/`` in the project by default)::
     archive/
       index.html                                  publications page (both languages)
       .lock                                       held while a publish runs
-      beyond-the-border/2015/r1/
-        beyond-the-border-2015-en-r1.pdf          PDF/A-3a, source data embedded
-        beyond-the-border-2015-fr-r1.pdf
+      <series>/<edition>/r1/
+        <series>-<edition>-en-r1.pdf              PDF/A-3a, source data embedded
+        <series>-<edition>-fr-r1.pdf
         manifest.json                             checksums, pages, inputs, software
 
 A revision folder appears in one rename, complete with its manifest; before that it

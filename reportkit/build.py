@@ -21,7 +21,9 @@ and matplotlib in a third while the data is read, when charts have to be drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import os
 import shutil
 import tempfile
@@ -56,6 +58,8 @@ class BuildResult:
     """True when the PDF was taken from the cache (its inputs had not changed)."""
     reads: Journal | None = None
     """Every file the build read for this PDF (its cache key and manifest inputs)."""
+    item: str | None = None
+    """A batch document's key (a state's code)."""
 
 
 def build(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -114,7 +118,7 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         for document in documents:
             hit = hits.get(id(document))
             if hit is not None:
-                progress(6, STAGES[5], f'{document.config.id} {document.lang}: unchanged, '
+                progress(6, STAGES[5], f'{_label(document)} {document.lang}: unchanged, '
                                        'from the cache')
                 try:
                     files.write_atomically(document.target, hit.path.read_bytes(),
@@ -122,9 +126,10 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
                 except OSError as error:
                     raise RenderError(f'cannot write {document.target}: '
                                       f'{error.strerror or error}') from None
-                results.append(BuildResult(document.config.id, document.lang, document.target,
+                results.append(BuildResult(document.request.edition, document.lang, document.target,
                                            hit.pages, document.target.stat().st_size,
-                                           time.perf_counter() - started, cached=True))
+                                           time.perf_counter() - started, cached=True,
+                                           item=document.request.item))
             else:
                 temp, result = rendered.pop(id(document))
                 try:
@@ -143,40 +148,71 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
 
 
 def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[_Document]:
-    from .config import load_config
     from .inputs import code_digests, key, software
+    from .load import load_edition_config
 
     documents, seen = [], {}
     versions = software() if use_cache else {}
     depends = _depends(project)
     for request in requests:
-        folder = project.edition_dir(request.edition)
-        if not (folder / 'edition.toml').is_file():
-            from .load import load_edition
-            load_edition(project, request.edition)   # raises the user-facing message
-        path = folder / 'edition.toml'
-        config = load_config(path, project.show(path), project.root)
+        request = dataclasses.replace(request, edition=project.resolve(request.edition))
+        config, series, _ = load_edition_config(project, request.edition)
+        shown = project.show(project.edition_dir(request.edition) / 'edition.toml')
         languages = request.languages or list(config.languages)
-        if request.out and len(languages) > 1:
-            raise ReportError('--out names one file, but the edition has several languages; '
-                              'add --lang, or use --out-dir')
-        for lang in languages:
-            if lang not in config.languages:
-                raise ReportError(f"edition {config.id} is not published in '{lang}' "
-                                  f"(languages: {', '.join(config.languages)})",
-                                  path=project.show(path))
-            target = _target(project, request, config, lang)
-            if target in seen:
-                raise ReportError(f'{config.id} ({lang}) and {seen[target]} would both be '
-                                  f'written to {project.show(target)}')
-            seen[target] = f'{config.id} ({lang})'
-            plan = hit = None
-            if use_cache and not request.html:
-                plan = key('pdf', PDF_VARIANT, config.id, lang, versions, code_digests())
-                hit = depends.lookup(plan)
-            documents.append(_Document(request, config, lang, target, plan,
-                                       hit[0] if hit else None))
+        items = _items(project, request, use_cache) if series.for_each else [None]
+        if request.out and len(languages) * len(items) > 1:
+            raise ReportError('--out names one file, but the edition has several documents '
+                              'or languages; add --lang (and --only), or use --out-dir')
+        for item in items:
+            for lang in languages:
+                if lang not in config.languages:
+                    raise ReportError(f"edition {request.edition} is not published in "
+                                      f"'{lang}' (languages: {', '.join(config.languages)})",
+                                      path=shown)
+                one = dataclasses.replace(request, languages=[lang], item=item)
+                target = _target(project, one, config, lang)
+                what = f"{request.edition}{' ' + item if item else ''} ({lang})"
+                if target in seen:
+                    raise ReportError(f'{what} and {seen[target]} would both be written to '
+                                      f'{project.show(target)}')
+                seen[target] = what
+                plan = hit = None
+                if use_cache and not request.html:
+                    plan = key('pdf', PDF_VARIANT, request.edition, item, lang, versions,
+                               code_digests())
+                    hit = depends.lookup(plan)
+                documents.append(_Document(one, config, lang, target, plan,
+                                           hit[0] if hit else None))
     return documents
+
+
+def _items(project: Project, request: BuildRequest, use_cache: bool) -> list[str]:
+    """A batch edition's documents (its data view says which), or those of --only."""
+    from .chartspecs import load_chart_specs
+    from .dataview import data_view
+    from .errors import raise_all
+    from .load import load_edition
+
+    edition = load_edition(project, request.edition, request.languages)
+    view, problems = data_view(project, edition, list(edition.sections),
+                               load_chart_specs(project, edition),
+                               project.build / 'cache' if use_cache else None)
+    if view is None:
+        raise_all(problems, f'edition {request.edition}: inputs are missing or wrong')
+    if not request.only:
+        return list(view.items)
+    unknown = [code for code in request.only if code not in view.items]
+    if unknown:
+        raise ReportError(f"--only: edition {request.edition} has no document "
+                          f"{', '.join(repr(code[:20]) for code in unknown)} (its documents: "
+                          f"{', '.join(view.items[:8])}{'…' if len(view.items) > 8 else ''})")
+    return [code for code in view.items if code in request.only]
+
+
+def _label(document: _Document) -> str:
+    """'<series>/<edition>', and a batch document's key: a document in progress lines."""
+    item = document.request.item
+    return document.request.edition + (f' {item}' if item else '')
 
 
 def _depends(project: Project):
@@ -185,7 +221,7 @@ def _depends(project: Project):
 
 
 def _weight(project: Project, document: _Document) -> int:
-    folder = project.edition_dir(document.config.id) / document.lang
+    folder = project.edition_dir(document.request.edition) / document.lang
     return sum(p.stat().st_size for p in folder.glob('*.md')) + 20_000 * len(
         document.config.figures)
 
@@ -195,15 +231,14 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
          ) -> dict[int, tuple[Path, BuildResult]]:
     """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (one
     document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there)."""
-    requests = [BuildRequest(d.config.id, [d.lang], d.request.out, d.request.html,
-                             d.request.out_dir) for d in todo]
+    requests = [d.request for d in todo]
     if jobs > 1 and len(todo) > 1:
         import concurrent.futures as futures
         import multiprocessing
 
         # Fork after the heavy libraries are imported: every worker starts warm.
         import weasyprint  # noqa: F401
-        from . import charts, compose, data, dataview, facts, narrative  # noqa: F401
+        from . import charts, compose, data, dataview, narrative, values  # noqa: F401
         from .worker import die_with_parent, stopped_on_error
         context = multiprocessing.get_context('fork')
         # The workers die with the build; on any exception (Ctrl-C, SIGTERM) they are
@@ -221,24 +256,29 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
                 checked[id(document)] = done.result()
                 failed = isinstance(checked[id(document)], ReportError)
                 progress(5, 'Checked and composed' if not failed else 'Problems found',
-                         f'{document.config.id} {document.lang}')
+                         f'{_label(document)} {document.lang}')
             prepared_all = _gather([checked[id(d)] for d in todo], todo)
+            finished = _reusable(project, prepared_all, todo, cache, progress)
             running = {pool.submit(_render_quietly, project, prepared, document.target, None,
                                    os.getpid()): document
-                       for prepared, document in zip(prepared_all, todo)}
-            finished = {}
+                       for prepared, document in zip(prepared_all, todo)
+                       if id(document) not in finished}
             for done in futures.as_completed(running):
                 document = running[done]
                 finished[id(document)] = done.result()
-                progress(6, 'Rendered', f'{document.config.id} {document.lang}')
+                progress(6, 'Rendered', f'{_label(document)} {document.lang}')
             outputs = [finished[id(d)] for d in todo]
     else:
         prepared_all = _gather([_prepare_quietly(project, request, cache_dir, progress,
                                                  renderer is not None)
                                 for request in requests], todo)
+        reused = _reusable(project, prepared_all, todo, cache, progress)
         outputs = []
         for prepared, document in zip(prepared_all, todo):
-            progress(6, STAGES[5], f'{document.config.id} {document.lang}')
+            if id(document) in reused:
+                outputs.append(reused[id(document)])
+                continue
+            progress(6, STAGES[5], f'{_label(document)} {document.lang}')
             outputs.append(_render_quietly(project, prepared, document.target, renderer))
     errors = [problem for output in outputs if isinstance(output, ReportError)
               for problem in problems_of(output)]
@@ -251,11 +291,55 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
             Path(temp).unlink(missing_ok=True)
         raise_all(errors, 'no PDF was written')
     depends = _depends(project)
-    for document in todo:
+    for document, prepared in zip(todo, prepared_all):
         temp, result = done[id(document)]
         if document.plan:
             cache.put(depends.remember(document.plan, result.reads), Path(temp), result.pages)
+            if not result.cached:
+                cache.put(content_key(prepared, document.target.name), Path(temp),
+                          result.pages)
     return done
+
+
+def content_key(prepared: Prepared, name: str) -> str:
+    """What goes into the renderer for a document: its composed HTML and every asset,
+    the PDF's name and date, the variant, the code and the software. Two builds whose
+    documents compose to the same bytes render the same PDF."""
+    from .inputs import code_digests, key, software
+
+    composed = next(iter(prepared.composed.values()))
+    assets = {name: hashlib.sha256(data).hexdigest()
+              for name, data in sorted(composed.assets.items())}
+    return key('rendered', PDF_VARIANT, name, str(prepared.edition.config.publication_date),
+               hashlib.sha256(composed.html.encode()).hexdigest(), assets, software(),
+               code_digests())
+
+
+def _reusable(project: Project, prepared_all: list[Prepared], todo: list[_Document], cache,
+              progress: Progress) -> dict[int, tuple[str, BuildResult]]:
+    """The documents whose composed content was rendered before (a change elsewhere in
+    the data left them as they were): their PDFs copied beside their targets, unrendered."""
+    from .worker import part_prefix
+
+    reused = {}
+    for prepared, document in zip(prepared_all, todo):
+        if not document.plan or prepared.request.html:
+            continue
+        hit = cache.get(content_key(prepared, document.target.name))
+        if hit is None:
+            continue
+        document.target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=part_prefix(document.target.name),
+                                        suffix='.part', dir=document.target.parent)
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(hit.path.read_bytes())
+        progress(6, 'Unchanged content, not rendered again',
+                 f'{_label(document)} {document.lang}')
+        reused[id(document)] = (temp, BuildResult(
+            prepared.edition.name, document.lang, document.target, hit.pages,
+            Path(temp).stat().st_size, 0.0, None, dict(prepared.timings), cached=True,
+            reads=prepared.reads, item=document.request.item))
+    return reused
 
 
 def _gather(results, todo: list[_Document]) -> list[Prepared]:
@@ -267,7 +351,7 @@ def _gather(results, todo: list[_Document]) -> list[Prepared]:
         else:
             prepared.append(result)
     if problems:
-        editions = sorted({d.config.id for d in todo})
+        editions = sorted({d.request.edition for d in todo})
         which = (f'edition {editions[0]}' if len(editions) == 1
                  else f"editions {', '.join(editions)}")
         raise_all(unique(problems), f'{which}: inputs have problems; nothing was written')
@@ -310,9 +394,9 @@ def _render_quietly(project: Project, prepared: Prepared, target: Path,
         Path(temp).unlink(missing_ok=True)
         raise
     timings = {**prepared.timings, **rendered.timings}
-    return temp, BuildResult(prepared.edition.id, lang, target, rendered.pages, rendered.size,
+    return temp, BuildResult(prepared.edition.name, lang, target, rendered.pages, rendered.size,
                              time.perf_counter() - started, html_copy, timings,
-                             reads=prepared.reads)
+                             reads=prepared.reads, item=prepared.request.item)
 
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
@@ -336,7 +420,8 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
                        scratch=project.build, variant=variant, embedded=embedded,
                        created=dt.datetime(published.year, published.month, published.day),
                        name=name or (target.name if target is not None
-                                     else output_name(prepared.edition.config, lang)))
+                                     else output_name(prepared.edition.config, lang,
+                                                      prepared.request.item)))
         try:
             rendered = render_in(renderer, html_path, **options)
             if target is not None:
@@ -359,7 +444,7 @@ def _target(project: Project, request: BuildRequest, config: EditionConfig, lang
     if request.out:
         return request.out.resolve()
     folder = request.out_dir or project.dist
-    return (folder / output_name(config, lang)).resolve()
+    return (folder / output_name(config, lang, request.item)).resolve()
 
 
 def _copy_html(staging: Path, html: Path) -> Path:
@@ -381,26 +466,36 @@ class Checked:
     edition: str
     lang: str
     pages: int
+    item: str | None = None
 
 
 def check(project: Project, requests: list[BuildRequest], progress: Progress = quiet
           ) -> list[Checked]:
     """Every gate, without writing a PDF: inputs, narrative, charts, the composed document,
     and the PDF rendered in memory. Raises with every problem of every document."""
+    from .load import load_edition_config
+
     checked, problems = [], []
+    expanded = []
     for request in requests:
+        request = dataclasses.replace(request, edition=project.resolve(request.edition))
+        _, series, _ = load_edition_config(project, request.edition)
+        items = _items(project, request, False) if series.for_each else [None]
+        expanded += [dataclasses.replace(request, item=item) for item in items]
+    for request in expanded:
         try:
             prepared = prepare(project, request, progress)
         except ReportError as error:
             problems += problems_of(error)
             continue
         for lang in prepared.composed:
-            progress(6, 'Rendering in memory to check the PDF', f'{request.edition} {lang}')
+            label = request.edition + (f' {request.item}' if request.item else '')
+            progress(6, 'Rendering in memory to check the PDF', f'{label} {lang}')
             try:
                 rendered, _ = render_language(project, prepared, lang, None)
             except ReportError as error:
                 problems += problems_of(error)
                 continue
-            checked.append(Checked(request.edition, lang, rendered.pages))
+            checked.append(Checked(request.edition, lang, rendered.pages, request.item))
     raise_all(unique(problems), 'the check found problems; fix them before building')
     return checked

@@ -1,7 +1,8 @@
 """Stage 3, charts: chart definitions + the series of the data view -> SVG figures (real
 text, house style).
 
-Definitions live in ``charts/charts.toml``; the house style in ``charts/house.mplstyle``.
+Definitions live with each series (``reports/<series>/charts.toml``); the house style,
+shared by every series, in ``charts/house.mplstyle``.
 Every figure carries its number (given later, by order of appearance), title, source
 line, alt text and the data table that the annex prints.
 """
@@ -133,14 +134,10 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
             spare = max(0.0, (5 - len(xs)) / 2)
             ax.set_xlim(-0.6 - spare, len(xs) - 0.4 + spare)
         elif spec.kind == 'hbar':
-            bars = ax.barh(labels[::-1], ys[::-1], height=0.6)
-            ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
-            ax.grid(axis='y', visible=False)
-            ax.grid(axis='x', visible=True)
-            ax.xaxis.set_major_formatter(tick_fmt)
-            ax.margins(x=0.1)
-            ax.tick_params(axis='y', length=0)
+            _hbar(ax, series, fmt, tick_fmt)
             ax.set_xlabel(spec.y_label[lang])
+        elif spec.kind == 'tiles':
+            _tiles(fig, ax, series, fmt)
         elif spec.kind == 'points':
             when = [_decimal_year(x) for x in xs]
             ax.plot(when, ys, linestyle='none', marker='o', markersize=5)
@@ -163,7 +160,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
             ax.set_xticks(list(range(hi, lo - 1, -step))[::-1])
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
             ax.yaxis.set_major_formatter(tick_fmt)
-        if spec.kind != 'hbar':
+        if spec.kind not in ('hbar', 'tiles'):
             ax.set_ylabel(spec.y_label[lang])
             if spec.x_label[lang]:
                 ax.set_xlabel(spec.x_label[lang])
@@ -173,7 +170,9 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
         plt.close(fig)
 
     rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
-    values = _summary(labels, ys, fmt, spec, series.period)
+    values = {**_summary(labels, ys, fmt, spec, series.period), **series.context}
+    if series.highlight is not None:
+        values['value'] = fmt(ys[series.highlight])
     texts = {}
     for name in ('title', 'alt', 'source'):
         texts[name] = _format(getattr(spec, name)[lang], values, chart_id, f'{name}.{lang}',
@@ -182,6 +181,58 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
     return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
                  for_language(source, lang), for_language(alt, lang),
                  [for_language(c, lang) for c in spec.columns[lang]], rows)
+
+
+HIGHLIGHT, OTHERS = '#af3c43', '#26374a'
+"""The document's own bar or tile, and the others (house colours)."""
+SHADES = ['#e4e9ef', '#b5c3d3', '#7d93ad', '#4a6585', '#26374a']
+"""Five shades for a tile map, lightest for the smallest values."""
+
+
+def _hbar(ax, series: Series, fmt, tick_fmt) -> None:
+    """Ranked bars, largest on top; a batch document's own bar in the accent colour."""
+    ys, labels = series.ys, series.labels
+    colours = [HIGHLIGHT if i == series.highlight else OTHERS for i in range(len(ys))]
+    bars = ax.barh(labels[::-1], ys[::-1], height=0.6, color=colours[::-1])
+    ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
+    if series.highlight is not None:
+        mine = ax.get_yticklabels()[len(ys) - 1 - series.highlight]
+        mine.set_fontweight('bold')
+    ax.grid(axis='y', visible=False)
+    ax.grid(axis='x', visible=True)
+    ax.xaxis.set_major_formatter(tick_fmt)
+    ax.margins(x=0.1)
+    ax.tick_params(axis='y', length=0)
+
+
+def _tiles(fig, ax, series: Series, fmt) -> None:
+    """A tile-grid map: one square per x at its (row, column), shaded by value in five
+    classes of equal counts (a legend gives each range); the document's own tile is
+    outlined, and every tile carries its code, so the map reads without colour."""
+    from matplotlib.patches import Patch, Rectangle
+
+    ranked = sorted(series.ys)
+    bounds = [ranked[min(len(ranked) - 1, (len(ranked) * k) // 5)] for k in range(1, 5)]
+    shade = lambda y: sum(1 for b in bounds if y >= b)  # noqa: E731
+    for i, ((row, col), y) in enumerate(zip(series.tiles, series.ys)):
+        mine = i == series.highlight
+        level = shade(y)
+        ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=SHADES[level],
+                               edgecolor=HIGHLIGHT if mine else 'white',
+                               linewidth=2.2 if mine else 0.5))
+        ax.text(col + 0.46, -row + 0.46, str(series.xs[i]), ha='center', va='center',
+                fontsize=7, fontweight='bold' if mine else 'normal',
+                color='white' if level >= 3 else '#1a1a1a')
+    rows = [r for r, _ in series.tiles]
+    cols = [c for _, c in series.tiles]
+    ax.set_xlim(min(cols) - 0.1, max(cols) + 1.0)
+    ax.set_ylim(-max(rows) - 0.1, -min(rows) + 1.0)
+    ax.set_aspect('equal')
+    ax.axis('off')
+    edges = [ranked[0], *bounds, ranked[-1]]
+    ax.legend(handles=[Patch(facecolor=SHADES[k], label=f'{fmt(edges[k])} – {fmt(edges[k + 1])}')
+                       for k in range(5)], loc='upper left', bbox_to_anchor=(1.0, 1.0),
+              fontsize=7, handlelength=1.2, borderaxespad=0.2)
 
 
 def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
@@ -213,14 +264,15 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
     hi = max(range(len(ys)), key=lambda i: ys[i])
     lo = min(range(len(ys)), key=lambda i: ys[i])
     return {'first_x': labels[0], 'first_y': fmt(ys[0]),
-            'last_x': period if spec.kind == 'hbar' else labels[-1], 'last_y': fmt(ys[-1]),
+            'last_x': period if spec.kind in ('hbar', 'tiles') else labels[-1],
+            'last_y': fmt(ys[-1]),
             'max_x': labels[hi], 'max_y': fmt(ys[hi]), 'min_x': labels[lo],
             'min_y': fmt(ys[lo]), 'count': len(ys)}
 
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
                 series: dict[str, dict[str, Series]], cache: Path | None = None,
-                drawer: Worker | None = None
+                drawer: Worker | None = None, shown: str = ''
                 ) -> Callable[[], dict[str, dict[str, Chart]]]:
     """Draw every wanted figure in every language of ``series`` (lang -> chart -> series;
     definitions and data were checked in stage 2). Returns the function that gives the
@@ -229,7 +281,7 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
     With a ``cache`` folder, a figure is drawn again only when its definition, its series,
     the house style, the fonts, the drawing code or matplotlib changed. With a ``drawer``
     (:func:`start_drawer`), the figures are drawn there, while this process goes on."""
-    shown = project.show(project.charts / 'charts.toml')
+    shown = shown or 'the chart definitions'
     look = style_digest(project)   # also checks the style and fonts the drawer opens
     drawn: dict[tuple[str, str], Chart] = {}
     todo: list[tuple[str, str, str]] = []

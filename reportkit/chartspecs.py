@@ -1,5 +1,6 @@
-"""Chart definitions (``charts/charts.toml``): what each figure draws and its words in
-every language, checked against the data and the edition before anything is drawn."""
+"""Chart definitions (``reports/<series>/charts.toml``, as the series names it): what
+each figure draws and its words in every language, checked against the data and the
+edition before anything is drawn."""
 
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ from .policy import Text, Title
 from .project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from .data import Tables
+    from .load import Edition
 
 
 class ChartSpec(BaseModel):
     model_config = ConfigDict(extra='forbid', frozen=True)
 
-    kind: Literal['line', 'bar', 'hbar', 'points']
+    kind: Literal['line', 'bar', 'hbar', 'points', 'tiles']
+    """tiles: a tile-grid map, one square per x, at the row and column that the ``names``
+    dataset's columns ``tiles`` give it, shaded by ``y``."""
     dataset: str
     x: str
     y: str
@@ -27,7 +33,18 @@ class ChartSpec(BaseModel):
     names: str | None = None
     """Dataset giving each x value's name per language (its key is the x value, its
     ``name`` column is declared with languages), e.g. state codes -> state names."""
-    top: int | None = Field(default=None, ge=1, le=30)
+    top: int | None = Field(default=None, ge=1, le=60)
+    latest: str | None = None
+    """Only the rows where this column has its largest value (the latest year)."""
+    tiles: list[str] = Field(default_factory=list, max_length=2)
+    """For a tile map: the ``names`` columns of each square's row and column."""
+    highlight: bool = False
+    """In a batch document, its own bar or tile is drawn apart (and named)."""
+    group: str | None = None
+    """In a batch document, only the rows whose ``names`` row has the same value in
+    this column as the document's (its region)."""
+    group_name: str | None = None
+    """The ``names`` column (with languages) that names a group, for {group}."""
     y_scale: float = Field(default=1, gt=0)
     digits: int = Field(default=1, ge=0, le=3)
     title: dict[str, Title]
@@ -38,8 +55,16 @@ class ChartSpec(BaseModel):
     columns: dict[str, list[Title]]
 
 
-def load_chart_specs(project: Project) -> dict[str, ChartSpec]:
-    path = project.charts / 'charts.toml'
+def chart_file(project: Project, edition: Edition) -> Path | None:
+    """The series' chart definitions (None: the series draws no charts)."""
+    name = edition.series.charts
+    return edition.series_folder / name if name else None
+
+
+def load_chart_specs(project: Project, edition: Edition) -> dict[str, ChartSpec]:
+    path = chart_file(project, edition)
+    if path is None:
+        return {}
     return load_declarations(project.root, path, project.show(path), ChartSpec, ChartError,
                              'chart definitions')
 
@@ -85,12 +110,36 @@ def chart_problems(specs: dict[str, ChartSpec], wanted: list[str], tables: Table
                         f"[{chart_id}] {names.shown} has no name for "
                         + ', '.join(sorted(map(str, codes))), path=shown, line=at('names')))
         for key, column in [('x', spec.x), ('y', spec.y),
-                            *(('where', c) for c in spec.where)]:
+                            *(('where', c) for c in spec.where),
+                            *((('latest', spec.latest),) if spec.latest else ())]:
             if column not in table.spec.columns:
                 problems.append(ChartError(
                     f"[{chart_id}] dataset '{spec.dataset}' has no column '{column}'",
                     path=shown, line=at(key)))
+        problems += _grouping_problems(chart_id, spec, tables, shown, at)
         problems += _missing_words(chart_id, spec, languages, shown, at)
+    return problems
+
+
+def _grouping_problems(chart_id: str, spec: ChartSpec, tables: Tables, shown: str,
+                       at) -> list[ChartError]:
+    """A tile map needs its grid, a group its column: both in the ``names`` dataset."""
+    needs = {'tiles': list(spec.tiles), 'group': [spec.group] if spec.group else [],
+             'group_name': [spec.group_name] if spec.group_name else []}
+    if spec.kind == 'tiles' and len(spec.tiles) != 2:
+        return [ChartError(f"[{chart_id}] a tile map needs 'tiles': the two columns of "
+                           "'names' that place each square (row, column)", path=shown,
+                           line=at('kind'))]
+    names = tables.get(spec.names) if spec.names else None
+    problems = []
+    for key, columns in needs.items():
+        if columns and names is None:
+            problems.append(ChartError(f"[{chart_id}] '{key}' needs 'names', the dataset "
+                                       'whose columns it names', path=shown, line=at(key)))
+        elif names is not None:
+            problems += [ChartError(f"[{chart_id}] '{key}': dataset '{spec.names}' has no "
+                                    f"column '{column}'", path=shown, line=at(key))
+                         for column in columns if column not in names.spec.columns]
     return problems
 
 
@@ -98,6 +147,8 @@ PLACEHOLDERS = {'first_x': '2002', 'first_y': '1.0', 'last_x': '2016', 'last_y':
                 'max_x': '2014', 'max_y': '1.0', 'min_x': '2009', 'min_y': '1.0', 'count': 15}
 """What a title, alt text or source line may name, with values of the usual size (the
 real ones come from the data when the chart is drawn)."""
+DOCUMENT_PLACEHOLDERS = {'name': 'District of Columbia', 'value': '1.0', 'rank': 51}
+"""What a chart with ``highlight`` may also name: the batch document's own row."""
 
 
 def _unfillable(chart_id: str, spec: ChartSpec, languages: list[str], shown: str,
@@ -108,12 +159,14 @@ def _unfillable(chart_id: str, spec: ChartSpec, languages: list[str], shown: str
 
     from .sandbox import format_text
     problems = []
+    known = {**PLACEHOLDERS, **(DOCUMENT_PLACEHOLDERS if spec.highlight else {}),
+             **({'group': 'East North Central'} if spec.group_name else {})}
     for field_name in ('title', 'alt', 'source'):
         for lang in languages:
             text = getattr(spec, field_name).get(lang)
             try:
                 if text:
-                    format_text(text, PLACEHOLDERS)
+                    format_text(text, known)
             except (SecurityError, ValueError) as error:
                 problems.append(ChartError(f"[{chart_id}] '{field_name}.{lang}': {error}",
                                            path=shown, line=at(field_name)))

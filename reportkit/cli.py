@@ -42,8 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     # Which documents: editions by name or --all, in some or every language.
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument('editions', nargs='*', metavar='EDITION',
-                           help='edition(s): folders of reports/, e.g. 2015')
-    selection.add_argument('--all', action='store_true', help='every edition in reports/')
+                           help='edition(s): <series>/<edition>, or the edition alone when '
+                                'only one series has it (2015), or a series for all its '
+                                'editions')
+    selection.add_argument('--all', action='store_true',
+                           help='every edition of every series in reports/')
+    selection.add_argument('--only', metavar='KEYS', type=_keys,
+                           help="a batch series' documents to build, e.g. --only MI,TX")
     selection.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
                            help='a language (default: every language the edition lists)')
 
@@ -211,11 +216,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _keys(text: str) -> list[str]:
+    """'MI, tx' -> ['MI', 'TX']: a batch series' document keys."""
+    keys = [part.strip().upper() for part in text.split(',') if part.strip()]
+    if not keys:
+        raise argparse.ArgumentTypeError('name at least one document, e.g. MI,TX')
+    return list(dict.fromkeys(keys))
+
+
 def _selected(project: Project, args, verb: str) -> list[str]:
-    """The editions a command names, or every edition with --all."""
+    """The editions a command names (full names), or every edition with --all."""
     if args.all and args.editions:
         raise ReportError('give edition names or --all, not both')
-    editions = project.editions() if args.all else list(dict.fromkeys(args.editions))
+    names = []
+    for name in args.editions:   # a series' name stands for every edition of it
+        names += project.editions(name) if name in project.series() else \
+            [project.resolve(name)]
+    editions = project.editions() if args.all else list(dict.fromkeys(names))
     if not editions:
         known = ', '.join(project.editions()) or 'none'
         raise ReportError(f'name the edition to {verb}, e.g. {verb} 2015, or use --all '
@@ -236,7 +253,7 @@ def _build(project: Project, args, console: Console) -> int:
         project.output(html.parent, '--html', folder=True)
     out_dir = project.output(args.out_dir, '--out-dir', folder=True) if args.out_dir else None
     started = time.perf_counter()
-    requests = [BuildRequest(edition, args.languages, out, html, out_dir)
+    requests = [BuildRequest(edition, args.languages, out, html, out_dir, only=args.only)
                 for edition in editions]
     results = build_many(project, requests, progress_printer(console), use_cache=not args.no_cache,
                          jobs=max(1, args.jobs))
@@ -257,10 +274,12 @@ def _check(project: Project, args, console: Console) -> int:
     from .build import check
     editions = _selected(project, args, 'check')
     started = time.perf_counter()
-    results = check(project, [BuildRequest(edition, args.languages) for edition in editions],
-                    progress_printer(console))
+    results = check(project, [BuildRequest(edition, args.languages, only=args.only)
+                              for edition in editions], progress_printer(console))
     for result in results:
-        console.print(f'[green]ok[/] {result.edition} {result.lang} ({result.pages} pages)')
+        item = f' {result.item}' if result.item else ''
+        console.print(f'[green]ok[/] {result.edition}{item} {result.lang} '
+                      f'({result.pages} pages)')
     console.print(f'every check passed; nothing was written '
                   f'({time.perf_counter() - started:.1f} s)')
     return 0

@@ -7,7 +7,6 @@ and every figure the edition lists must be placed exactly once.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -21,30 +20,13 @@ from .files import MB, listing, read_bytes, read_text
 from .i18n import MAX_TEMPLATE_BYTES, Messages
 from .load import Edition
 from .narrative import Fragment, placeholder
-from .numbers import long_date, month_year
+from .numbers import long_date
 from .project import Project
 from .typography import for_language, french
 
 MAX_FONT_BYTES = 20 * MB
 """A font file with every glyph of a large script is a few MB."""
 ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII']
-LANG_TAGS = {'en': 'en-CA', 'fr': 'fr-CA'}
-
-
-def N_(message: str) -> str:
-    """Marks a message id for the catalogue; translated later, where it is used."""
-    return message
-
-
-AREA_NAMES = {
-    'threats': N_('Addressing Threats Early'),
-    'trade': N_('Trade Facilitation, Economic Growth and Jobs'),
-    'law-enforcement': N_('Cross-Border Law Enforcement'),
-    'infrastructure': N_('Critical Infrastructure and Cyber Security'),
-    'partnership': N_('Managing the Partnership'),
-}
-STATUS_NAMES = {'completed': N_('Completed'), 'in progress': N_('In progress'),
-                'ongoing': N_('Ongoing')}
 
 
 class TemplateLoader(jinja2.BaseLoader):
@@ -67,10 +49,15 @@ class TemplateLoader(jinja2.BaseLoader):
         return text, str(path), lambda: True
 
 
-def template_env(project: Project, messages: Messages,
-                 folder: Path | None = None) -> jinja2.Environment:
+def template_env(project: Project, messages: Messages, folder: Path | None = None,
+                 series: Path | None = None) -> jinja2.Environment:
+    """Templates from ``folder`` (the shared templates/); a series' own ``templates/``
+    folder comes first, so that it can replace one template or add a partial."""
+    loaders = [TemplateLoader(project, folder or project.templates)]
+    if series is not None and (series / 'templates').is_dir():
+        loaders.insert(0, TemplateLoader(project, series / 'templates'))
     env = jinja2.Environment(
-        loader=TemplateLoader(project, folder or project.templates), autoescape=True,
+        loader=jinja2.ChoiceLoader(loaders), autoescape=True,
         undefined=jinja2.StrictUndefined, extensions=['jinja2.ext.i18n'],
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(messages.gettext, messages.ngettext, newstyle=True)
@@ -78,12 +65,13 @@ def template_env(project: Project, messages: Messages,
 
 
 def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragment],
-            charts: dict[str, Chart], rows: dict[str, list[tuple]],
-            messages: Messages) -> Composed:
+            charts: dict[str, Chart], tables: dict[str, dict],
+            messages: Messages, document: dict | None = None) -> Composed:
     """Assemble the document for ``lang``; raises with every placement problem at once.
-    ``rows`` are the printed tables' rows from the data view, in ``lang``."""
-    config = edition.config
-    env = template_env(project, messages)
+    ``tables`` are the printed tables from the data view, in ``lang``; ``document`` a
+    batch document's ``doc`` and ``this`` (its titles may name its fields)."""
+    config, series = edition.config, edition.series
+    env = template_env(project, messages, series=edition.series_folder)
     _ = messages.gettext
     problems: list[ReportError] = []
 
@@ -104,10 +92,10 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
                                                  **where))
                 else:
                     figure_numbers[place.id] = len(figure_numbers) + 1
-            elif place.kind == 'table' and place.id not in TABLES:
+            elif place.kind == 'table' and place.id not in tables:
                 problems.append(ContentError(
-                    f"unknown table '{place.id}' (known: {', '.join(sorted(TABLES))})",
-                    **where))
+                    f"unknown table '{place.id}' (the series' tables: "
+                    f"{', '.join(sorted(tables)) or 'none'})", **where))
     for chart_id in config.figures:
         if chart_id not in figure_numbers:
             problems.append(ContentError(
@@ -142,7 +130,7 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
             if place.kind == 'figure':
                 html = html.replace(marker, figure_html[place.id], 1)
             elif place.kind == 'table':
-                html = html.replace(marker, numbered_table(TABLES[place.id](rows[place.id], lang, _)), 1)
+                html = html.replace(marker, numbered_table(dict(tables[place.id])), 1)
             elif place.kind == 'chart-data':
                 blocks = [numbered_table(_chart_table(charts[f['id']], f, _, lang))
                           for f in figures]
@@ -160,23 +148,28 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
                          'running': for_language(section.short_title, lang),
                          'html': Markup(html)})
 
+    def words(name: str, language: str) -> str:
+        """A title of the edition, with a batch document's fields filled in."""
+        return titled(getattr(config, name)[language], (document or {}).get('this'),
+                      edition.config_shown, name)
+
     other_languages = []
     for other in config.languages:
         if other != lang:
             other_languages.append({
-                'lang_tag': LANG_TAGS[other],
-                'notice': _also_available(other, config.title[other], config.subtitle[other])})
+                'lang_tag': series.lang_tag(other),
+                'notice': _also_available(other, words('title', other), words('subtitle', other))})
 
     created = config.publication_date.isoformat()
-    full_title = full_title_of(config.title[lang], config.subtitle[lang], lang)
+    full_title = full_title_of(words('title', lang), words('subtitle', lang), lang)
     doc_title = full_title
     if config.status == 'draft':
         draft_word = _('DRAFT')
         doc_title = f'{draft_word} – {full_title}'
     context = {
-        'lang_tag': LANG_TAGS[lang], 'doc_title': doc_title, 'running_title': full_title,
-        'title': config.title[lang], 'subtitle': config.subtitle[lang],
-        'author': config.author[lang], 'subject': config.subject[lang],
+        'lang_tag': series.lang_tag(lang), 'doc_title': doc_title, 'running_title': full_title,
+        'title': words('title', lang), 'subtitle': words('subtitle', lang),
+        'author': config.author[lang], 'subject': words('subject', lang),
         'keywords': config.keywords[lang], 'created': created,
         'publication_date': long_date(config.publication_date, lang),
         'status': config.status, 'revision': config.revision,
@@ -190,10 +183,11 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         'catalogue_number': config.catalogue_number[lang] if config.catalogue_number else None,
         'isbn': config.isbn[lang] if config.isbn else None,
         'other_languages': other_languages,
-        'stylesheets': ['print.css', 'labels.css'],
+        'stylesheets': ['print.css', *series.stylesheets, 'labels.css'],
         'chapters': chapters, 'figures': figures, 'tables': table_list,
+        **(document or {}),
     }
-    html = env.get_template('report.html.j2').render(context)
+    html = env.get_template(series.template).render(context)
     _check_links(html, fragments)
     labels = env.get_template('labels.css.j2').render(status=config.status)
 
@@ -201,15 +195,19 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         return read_bytes(project.root, path, what=what, shown=project.show(path),
                           limit=limit, error=ContentError)
 
-    sources = {'index.html': 'the composed document (templates/report.html.j2)',
+    sources = {'index.html': f'the composed document ({series.template})',
                'print.css': 'templates/print.css', 'labels.css': 'templates/labels.css.j2',
-               **{f'charts/{chart_id}.svg': f'figure {chart_id} (charts/charts.toml)'
+               **{f'charts/{chart_id}.svg': f'figure {chart_id} ({series.charts})'
                   for chart_id in figure_numbers}}
     assets: dict[str, bytes] = {
         'print.css': asset(project.templates / 'print.css', 'the stylesheet',
                            MAX_TEMPLATE_BYTES),
         'labels.css': labels.encode('utf-8'),
     }
+    for name in series.stylesheets:
+        own = edition.series_folder / 'templates' / name
+        assets[name] = asset(own, f'the stylesheet {name}', MAX_TEMPLATE_BYTES)
+        sources[name] = project.show(own)
     for font in listing(project.root, project.templates / 'fonts', '*.ttf'):
         assets[f'fonts/{font.name}'] = asset(font, f'the font {font.name}', MAX_FONT_BYTES)
         sources[f'fonts/{font.name}'] = project.show(font)
@@ -245,8 +243,7 @@ def _also_available(lang: str, title: str, subtitle: str) -> str:
 
 
 def full_title_of(title: str, subtitle: str, lang: str) -> str:
-    """'Beyond the Border Action Plan: Implementation Report 2015';
-    'Par-delà la frontière – Rapport de mise en œuvre 2015'."""
+    """'Title: Subtitle' in English; 'Titre – Sous-titre' in French."""
     return f'{title} – {subtitle}' if lang == 'fr' else f'{title}: {subtitle}'
 
 
@@ -264,27 +261,15 @@ def _chart_table(chart: Chart, figure: dict, _, lang: str) -> dict:
             'rows': chart.rows, 'note': chart.source}
 
 
-def _initiatives_table(initiatives: list[tuple], lang: str, _) -> dict:
-    rows = [(id_, _(AREA_NAMES[area]), title, lead, _(STATUS_NAMES[status]),
-             _completed(completed, lang))
-            for id_, area, title, lead, status, completed in initiatives]
-    columns = [('ID', ''), (_('Area'), ''), (_('Initiative'), ''), (_('Lead'), ''),
-               (_('Status'), ''), (_('Completed'), '')]
-    return {'anchor': 'tbl-initiatives', 'css': 'initiatives',
-            'title': _('Status of the Beyond the Border initiatives'),
-            'columns': [{'label': label, 'align': align} for label, align in columns],
-            'rows': rows, 'note': ''}
+def titled(text: str, this, shown: str, name: str) -> str:
+    """A title that names a batch document's fields ('Profile of {name}')."""
+    if this is None or '{' not in text:
+        return text
+    from jinja2.sandbox import SecurityError
 
-
-def _completed(value: str | None, lang: str) -> str:
-    """'2015-03-16' or '2015-03' -> 'March 2015' / 'mars 2015'; '2013' stays '2013'."""
-    if not isinstance(value, str) or not value:
-        return ''
-    if len(value) == 4:
-        return value
-    return month_year(dt.date(int(value[:4]), int(value[5:7]), 1), lang)
-
-
-TABLES = {'initiatives': _initiatives_table}
-"""How each printed table looks (its rows come from :data:`.dataview.TABLES`)."""
-
+    from .sandbox import format_text
+    try:
+        return format_text(text, {key: value for key, value in this.fields.items()
+                                  if isinstance(value, (str, int))})
+    except (SecurityError, ValueError) as error:
+        raise ContentError(f"'{name}': {error}", path=shown) from None

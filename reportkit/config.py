@@ -13,11 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import ConfigError, raise_all
 from .files import KB, read_text
 from .policy import Text, Title
+from .series import ValueSpec
 
 Localized = dict[str, Title]
 """Text in every language of the edition, keyed by language code ('en', 'fr')."""
-
-LANGUAGES = ('en', 'fr')
 
 NAME = r'^[a-z0-9][a-z0-9-]{0,63}$'
 """A section or figure id: a plain name (lower-case letters, digits, hyphens), never a
@@ -49,10 +48,11 @@ class Publisher(_Strict):
 class EditionConfig(_Strict):
     """One edition of a report series, in every language it is published in."""
 
-    id: str = Field(pattern=r'^[0-9]{4}$')
-    """Edition id, also the folder name under reports/ (the year it covers)."""
+    id: str = Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')
+    """Edition id, also its folder's name under reports/<series>/ (its form is the
+    series' ``editions``)."""
     series: Name
-    """The series' short name, part of every file name (beyond-the-border)."""
+    """The series' short name: its folder under reports/, part of every file name."""
     year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     """The year the report covers."""
     data_through: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
@@ -63,7 +63,8 @@ class EditionConfig(_Strict):
     """What changed in this revision (required after the first)."""
     status: Literal['draft', 'final']
     publication_date: dt.date
-    languages: list[Literal['en', 'fr']] = Field(min_length=1)
+    languages: list[Annotated[str, Field(pattern=r'^[a-z]{2,3}$')]] = Field(min_length=1)
+    """A subset of the series' languages."""
     title: Localized
     subtitle: Localized
     author: Localized
@@ -77,7 +78,9 @@ class EditionConfig(_Strict):
     sections: list[Name] = Field(min_length=1)
     """Section ids in reading order; each is reports/<id>/<lang>/<section>.md."""
     figures: list[Name] = Field(default_factory=list)
-    """Chart ids (charts/charts.toml) drawn for this edition."""
+    """Chart ids (the series' chart definitions) drawn for this edition."""
+    values: dict[str, ValueSpec] = Field(default_factory=dict)
+    """Values of this edition only, beside the series' (e.g. from this year's data)."""
 
     @model_validator(mode='after')
     def _check(self) -> 'EditionConfig':
@@ -88,11 +91,6 @@ class EditionConfig(_Strict):
             problems.append('figures: a figure is listed twice')
         if self.data_through < self.year - 1:
             problems.append('data_through: must not be earlier than the year before year')
-        if self.status == 'final':
-            for name in ('catalogue_number', 'isbn'):
-                if getattr(self, name) is None:
-                    problems.append(f'{name}: a final edition needs its {name.replace("_", " ")}'
-                                    ' (a draft may leave it out until it is assigned)')
         for lang, isbn in (self.isbn or {}).items():
             if not isbn_valid(isbn):
                 problems.append(f"isbn.{lang}: '{isbn}' is not a valid ISBN-13 "
@@ -140,16 +138,25 @@ def load_config(path: Path, shown: str, root: Path) -> EditionConfig:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        match = re.search(r'\(at line (\d+), column \d+\)', str(error))
-        message = re.sub(r'\s*\(at line .*\)', '', str(error))
-        raise ConfigError(f'not valid TOML: {message}', path=shown,
-                          line=int(match[1]) if match else None) from None
+        raise toml_problem(error, shown) from None
     try:
         return EditionConfig.model_validate(raw)
     except ValidationError as error:
-        raise_all([_problem(item, text, shown) for item in error.errors()],
+        raise_all(validation_problems(error, text, shown),
                   f'{shown}: the edition configuration is not valid')
         raise AssertionError('unreachable')  # pragma: no cover
+
+
+def toml_problem(error: tomllib.TOMLDecodeError, shown: str) -> ConfigError:
+    """A TOML syntax error as a message with its line."""
+    match = re.search(r'\(at line (\d+), column \d+\)', str(error))
+    message = re.sub(r'\s*\(at line .*\)', '', str(error))
+    return ConfigError(f'not valid TOML: {message}', path=shown,
+                       line=int(match[1]) if match else None)
+
+
+def validation_problems(error: ValidationError, text: str, shown: str) -> list[ConfigError]:
+    return [_problem(item, text, shown) for item in error.errors()]
 
 
 def _problem(item: dict, text: str, shown: str) -> ConfigError:
@@ -169,8 +176,8 @@ def _problem(item: dict, text: str, shown: str) -> ConfigError:
         message = (f"'{loc[0]}': {_clip(item.get('input'))} is not a {what} name: write "
                    'lower-case letters, digits and hyphens (a name, not a path)')
     elif kind == 'string_pattern_mismatch' and loc == ['id']:
-        message = (f"'id': {_clip(item.get('input'))} is not an edition id: use the year "
-                   'the edition covers, e.g. "2016"')
+        message = (f"'id': {_clip(item.get('input'))} is not an edition id: letters, "
+                   'digits and hyphens, the name of its folder (e.g. "2016")')
     elif kind == 'missing':
         message = f"'{key}': required key is missing"
     elif kind == 'extra_forbidden':

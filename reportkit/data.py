@@ -51,8 +51,11 @@ class Column(BaseModel):
     pattern: str | None = None
     values: list[str] | None = None
     unit: str | None = None
-    languages: list[Literal['en', 'fr']] | None = None
+    languages: list[Annotated[str, Field(pattern=r'^[a-z]{2,3}$')]] | None = None
     """Text in several languages: one column per language in the file (``name_en``…)."""
+    required_when: dict[str, str] | None = None
+    """An optional column that must be filled when other columns have these values
+    (a completion date, when the status is 'completed')."""
 
 
 class Later(BaseModel):
@@ -213,6 +216,7 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
                 problems.append(DataError(f"column '{column}': {error}", path=shown,
                                           line=line))
         key = tuple(record.get(column) for column in spec.key)
+        problems += _required_when(record, columns, shown, line)
         if len(record) == len(header):
             if key in seen:
                 described = ', '.join(f'{c}={v}' for c, v in zip(spec.key, key))
@@ -230,6 +234,19 @@ def read_table(project: Project, name: str, spec: DatasetSpec) -> Table:
     raise_all(problems, f'{shown}: the data does not match its declaration')
     frame = pd.DataFrame.from_records(records, columns=header)
     return Table(name, spec, shown, frame, lines)
+
+
+def _required_when(record: dict, columns: dict[str, Column], shown: str,
+                   line: int) -> list[DataError]:
+    problems = []
+    for name, column in columns.items():
+        when = column.required_when or {}
+        if when and record.get(name) in (None, '') and all(
+                record.get(other) == value for other, value in when.items()):
+            condition = ' and '.join(f"{other} is '{value}'" for other, value in when.items())
+            problems.append(DataError(f"column '{name}' is empty, but it must be filled "
+                                      f'when {condition}', path=shown, line=line))
+    return problems
 
 
 class _Rows:

@@ -1,7 +1,7 @@
 """Stage 2, data (continued): from the validated tables, everything the later stages take
 from ``data/``, as plain Python values, per language:
 
-- the values the narrative may print (:mod:`facts`);
+- the values the narrative may print (:mod:`values`, as the series declares them);
 - the rows of the tables the report prints;
 - the series each chart draws, with its labels in the language.
 
@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Callable
 from .errors import ChartError, DataError, ReportError, unique
 from .files import write_atomically
 from .project import Project
+from .tables import printed_table, table_problems
+from .values import Record, declared_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from .chartspecs import ChartSpec
-    from .config import EditionConfig
-    from .data import Table, Tables
+    from .data import Tables
+    from .load import Edition
+    from .series import ForEach
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,13 @@ class Series:
     """Each x as the language shows it (a state's name, 'December 2014')."""
     period: str = ''
     """The last data year of a yearly dataset ('' otherwise)."""
+    highlight: int | None = None
+    """The index of the document's own x (a batch document's state), drawn apart."""
+    tiles: list[tuple[int, int]] = field(default_factory=list)
+    """For a tile map: each x's (row, column) in the grid."""
+    context: dict = field(default_factory=dict)
+    """What the chart's words may name about the document: {name}, {value}, {rank},
+    {group}."""
 
 
 @dataclass
@@ -51,16 +61,31 @@ class DataView:
 
     values: dict[str, dict] = field(default_factory=dict)
     """lang -> the values a section may print (without the helper functions)."""
-    rows: dict[str, dict[str, list[tuple]]] = field(default_factory=dict)
-    """lang -> printed table -> its rows, as data (translated words come at compose)."""
+    rows: dict[str, dict[str, dict]] = field(default_factory=dict)
+    """lang -> printed table -> the table (title, columns, rows) in that language."""
     series: dict[str, dict[str, Series]] = field(default_factory=dict)
     """lang -> chart -> its series (empty when the chart definitions have problems)."""
     datasets: list[str] = field(default_factory=list)
     """The datasets the values, rows and series were taken from (what an archived PDF
     embeds as its source data)."""
+    items: list[str] = field(default_factory=list)
+    """A batch series' documents: the key of each row of its ``for_each`` dataset."""
+    records: dict[str, dict[str, Record]] = field(default_factory=dict)
+    """lang -> document key -> its row (``this`` in its narrative and templates)."""
+    item_series: dict[str, dict[str, dict[str, Series]]] = field(default_factory=dict)
+    """document key -> lang -> chart -> the series drawn for that document."""
+
+    def document(self, item: str | None, lang: str) -> dict:
+        """What a batch document's narrative adds: ``doc`` (its key) and ``this``."""
+        if item is None:
+            return {}
+        return {'doc': item, 'this': self.records[lang][item]}
+
+    def series_of(self, item: str | None) -> dict[str, dict[str, Series]]:
+        return self.series if item is None else self.item_series.get(item, {})
 
 
-def data_view(project: Project, config: EditionConfig, languages: list[str],
+def data_view(project: Project, edition: Edition, languages: list[str],
               specs: dict[str, ChartSpec], cache: Path | None = None,
               on_miss: Callable[[], None] | None = None
               ) -> tuple[DataView | None, list[ReportError]]:
@@ -71,58 +96,119 @@ def data_view(project: Project, config: EditionConfig, languages: list[str],
     ``on_miss()`` is called before the data is read (the view was not in the cache)."""
     from .files import note, recording
 
-    plan = _plan(config, languages) if cache is not None else ''
+    plan = _plan(edition, languages) if cache is not None else ''
     if cache is not None:
         hit = _depends(project, cache).lookup(plan)
-        view = _cached(cache, hit[0]) if hit else None
+        # The same view serves every document of a batch: unpickled once per process.
+        view = (_RECENT.get(hit[0]) or _cached(cache, hit[0])) if hit else None
         if view is not None:
             note(hit[1])   # the data files stand behind this view: they are inputs
+            _RECENT.clear()
+            _RECENT[hit[0]] = view
             return view, []
     if on_miss is not None:
         on_miss()
     with recording() as journal:
-        view, problems = _extract(project, config, languages, specs)
+        view, problems = _extract(project, edition, languages, specs)
     if cache is not None and view is not None and not problems:
         _store(cache, _depends(project, cache).remember(plan, journal), view)
     return view, problems
 
 
-def _extract(project: Project, config: EditionConfig, languages: list[str],
+_RECENT: dict[str, DataView] = {}
+"""The last view this process took from the cache, by its key (its plan and the digests
+of the files behind it, checked by every lookup)."""
+
+
+def _extract(project: Project, edition: Edition, languages: list[str],
              specs: dict[str, ChartSpec]) -> tuple[DataView | None, list[ReportError]]:
     from . import data as data_stage   # pandas: only when the data has to be read
-    from . import facts
-    from .chartspecs import chart_problems
+    from .chartspecs import chart_file, chart_problems
 
+    config, series = edition.config, edition.series
     problems: list[ReportError] = []
-    all_tables = data_stage.load_tables(project, gather=problems)
+    all_tables = data_stage.load_tables(project, series.datasets, gather=problems)
     tables = _Used(data_stage.window(all_tables, config.data_through))
-    unreadable = frozenset(data_stage.load_specs(project)) - set(all_tables)
-    chart_file = project.charts / 'charts.toml'
-    chart_shown = project.show(chart_file)
+    unreadable = frozenset(series.datasets) - set(all_tables)
+    path = chart_file(project, edition)
+    chart_shown = project.show(path) if path else edition.series_shown
     chart_issues = chart_problems(specs, config.figures, tables, languages, chart_shown,
-                                  unreadable, _declaration_text(project, chart_file))
+                                  unreadable, _declaration_text(project, path) if path else '')
+    problems += _declared_problems(edition, all_tables, unreadable)
     if unreadable or problems:
         return None, problems + chart_issues
     view = DataView()
     for lang in languages:
-        view.values[lang] = facts.narrative_values(tables, config.year, config.data_through,
-                                                   lang, all_tables)
         try:
-            view.rows[lang] = {name: rows(tables, lang) for name, rows in TABLES.items()}
+            view.values[lang] = declared_values(edition.values, tables, lang,
+                                                config.data_through, all_tables)
+            view.rows[lang] = {name: printed_table(name, spec, tables, lang)
+                               for name, spec in series.tables.items()}
         except DataError as error:
             problems.append(error)
+    if series.for_each:
+        view.items, view.records = _documents(series.for_each, tables, languages)
     if not chart_issues:
-        for lang in languages:
-            view.series[lang] = {}
-            for chart_id in config.figures:
-                try:
-                    view.series[lang][chart_id] = chart_series(specs[chart_id], tables, lang,
-                                                               chart_id, chart_shown)
-                except ChartError as error:
-                    problems.append(error)
+        for item in (view.items or [None]):
+            drawn = view.series if item is None else view.item_series.setdefault(item, {})
+            for lang in languages:
+                drawn[lang] = {}
+                for chart_id in config.figures:
+                    try:
+                        drawn[lang][chart_id] = chart_series(specs[chart_id], tables, lang,
+                                                             chart_id, chart_shown, item)
+                    except ChartError as error:
+                        problems.append(error)
     view.datasets = sorted(tables.used)
     problems = unique(problems) + chart_issues
     return (None if any(isinstance(p, DataError) for p in problems) else view), problems
+
+
+def _declared_problems(edition: Edition, tables: Tables,
+                       unreadable: frozenset[str]) -> list[ReportError]:
+    """Values and tables that name a dataset or a column the data does not have."""
+    problems = []
+    declared = [(name, spec, edition.config_shown if name in edition.config.values
+                 else edition.series_shown) for name, spec in edition.values.items()]
+    for name, spec, shown in declared:
+        if spec.dataset in unreadable and spec.dataset in edition.series.datasets:
+            continue
+        if spec.dataset not in tables:
+            problems.append(DataError(f"value '{name}': the series does not read the "
+                                      f"dataset '{spec.dataset}' (add it to 'datasets')",
+                                      path=shown))
+            continue
+        columns = tables[spec.dataset].spec.columns
+        named = [spec.column, spec.key, spec.latest, (spec.sort or '').lstrip('-') or None,
+                 *spec.fields.values(), *spec.where]
+        for column in named:
+            if column and column not in columns:
+                problems.append(DataError(f"value '{name}': dataset '{spec.dataset}' has "
+                                          f"no column '{column}'", path=shown))
+        for field_name, names in spec.names.items():
+            if names not in tables:
+                problems.append(DataError(f"value '{name}': 'names.{field_name}' names the "
+                                          f"dataset '{names}', which the series does not "
+                                          'read', path=shown))
+    for name, spec in edition.series.tables.items():
+        if spec.dataset not in unreadable:
+            problems += [DataError(problem, path=edition.series_shown)
+                         for problem in table_problems(name, spec, tables, '')]
+    return problems
+
+
+def _documents(for_each: ForEach, tables: Tables, languages: list[str]):
+    """(keys, lang -> key -> record) of a batch series' documents."""
+    table = tables[for_each.dataset]
+    key = table.spec.key[0]
+    items = [str(value) for value in table.frame[key]]
+    records = {}
+    for lang in languages:
+        columns = {name: table.text(name, lang) for name in table.spec.columns}
+        records[lang] = {item: Record({name: _plain(values.iloc[i])
+                                       for name, values in columns.items()})
+                         for i, item in enumerate(items)}
+    return items, records
 
 
 class _Used(dict):
@@ -146,8 +232,9 @@ def _declaration_text(project: Project, path: Path) -> str:
 
 
 def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
-                 shown: str) -> Series:
-    """The points of one chart from the (windowed) tables."""
+                 shown: str, item: str | None = None) -> Series:
+    """The points of one chart from the (windowed) tables; for a batch document
+    (``item``), only its ``group`` and with its own x marked."""
     from .charts import x_label
 
     table = tables[spec.dataset]
@@ -155,8 +242,16 @@ def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
     for column, value in spec.where.items():
         frame = frame[frame[column] == value]
     frame = frame.dropna(subset=[spec.y])
+    if spec.latest:
+        frame = frame[frame[spec.latest] == frame[spec.latest].max()]
+    names = tables[spec.names] if spec.names else None
+    code = names.spec.key[0] if names else None
+    if spec.group and item is not None:
+        groups = dict(zip(names.frame[code], names.frame[spec.group]))
+        frame = frame[frame[spec.x].map(groups) == groups.get(item)]
     if spec.kind == 'hbar':
-        frame = frame.sort_values(spec.y, ascending=False).head(spec.top or 10)
+        frame = frame.sort_values([spec.y, spec.x], ascending=[False, True])
+        frame = frame.head(spec.top) if spec.top else frame
     else:
         frame = frame.sort_values(spec.x)
     if frame.empty:
@@ -164,14 +259,26 @@ def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
                          path=shown)
     xs = [_plain(x) for x in frame[spec.x]]
     ys = [float(value) / spec.y_scale for value in frame[spec.y]]
-    if spec.names is not None:
-        names = tables[spec.names]
-        lookup = dict(zip(names.frame[names.spec.key[0]], names.text('name', lang)))
+    if names is not None:
+        lookup = dict(zip(names.frame[code], names.text('name', lang)))
         labels = [str(lookup[x]) for x in xs]
     else:
         labels = [x_label(x, spec, lang) for x in xs]
     period = str(int(frame[table.spec.period].max())) if table.spec.period == 'year' else ''
-    return Series(xs, ys, labels, period)
+    tiles = []
+    if spec.kind == 'tiles':
+        rows = names.frame.set_index(code)
+        row, col = spec.tiles
+        tiles = [(int(rows.at[x, row]), int(rows.at[x, col])) for x in xs]
+    highlight = xs.index(item) if item is not None and item in xs else None
+    context = {}
+    if highlight is not None:
+        context = {'name': labels[highlight], 'count': len(xs),
+                   'rank': 1 + sum(1 for y in ys if y > ys[highlight])}
+        if spec.group and spec.group_name:
+            context['group'] = str(names.text(spec.group_name, lang)[
+                names.frame[code] == item].iloc[0])
+    return Series(xs, ys, labels, period, highlight, tiles, context)
 
 
 def _plain(value):
@@ -179,32 +286,18 @@ def _plain(value):
     return value.item() if hasattr(value, 'item') else value
 
 
-def _initiatives_rows(tables: Tables, lang: str) -> list[tuple]:
-    """(id, area, title, lead, status, completed) of every initiative, in ``lang``."""
-    table: Table = tables['initiatives']
-    frame = table.frame
-    titles, leads = table.text('title', lang), table.text('lead', lang)
-    rows = []
-    for i, r in enumerate(frame.itertuples()):
-        if r.status == 'completed' and not isinstance(r.completed, str):
-            raise DataError("status is 'completed' but the 'completed' date is empty "
-                            '(give at least the year)', path=table.shown, line=table.lines[i])
-        rows.append((r.id, r.area, str(titles.iloc[i]), str(leads.iloc[i]), r.status,
-                     r.completed if isinstance(r.completed, str) else ''))
-    return rows
-
-
-TABLES = {'initiatives': _initiatives_rows}
-"""The tables a section may place (``@table(initiatives)``): name -> its rows."""
-
-
-def _plan(config: EditionConfig, languages: list[str]) -> str:
-    """What a view is made for: the edition's years and figures, in its languages, by
-    this code and these libraries (the files it reads are its dependencies)."""
+def _plan(edition: Edition, languages: list[str]) -> str:
+    """What a view is made for: the edition's years and figures, its series' declared
+    values, tables and documents, in its languages, by this code and these libraries
+    (the files it reads are its dependencies)."""
     from .inputs import code_digests, key, software
 
-    return key('data', config.id, config.year, config.data_through, list(config.figures),
-               sorted(languages), software(), code_digests())
+    config, series = edition.config, edition.series
+    declared = series.model_dump_json(include={'datasets', 'tables', 'for_each'})
+    values = {name: spec.model_dump_json() for name, spec in edition.values.items()}
+    return key('data', edition.name, config.year, config.data_through,
+               list(config.figures), declared, values, sorted(languages), software(),
+               code_digests())
 
 
 def _depends(project: Project, cache: Path):

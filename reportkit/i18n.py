@@ -101,7 +101,10 @@ def extract_messages(project: Project, documents_only: bool = False) -> list[Mes
     found: dict[str, MessageUse] = {}
     skipped = [project.templates / name for name in NOT_IN_A_DOCUMENT] if documents_only \
         else []
-    for path in sorted(project.templates.rglob('*')):
+    folders = [project.templates] + [project.series_dir(name) / 'templates'
+                                      for name in project.series()]
+    paths = [path for folder in folders if folder.is_dir() for path in sorted(folder.rglob('*'))]
+    for path in paths:
         if path.suffix not in TEMPLATE_SUFFIXES or not path.is_file() or \
                 any(path.is_relative_to(folder) for folder in skipped):
             continue

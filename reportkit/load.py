@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from .errors import ContentError, ReportError, raise_all
 from .files import KB, listing, read_text
 from .policy import TITLE_CHARACTERS, problem_in
 from .project import Project
+from .series import SERIES_FILE, SeriesConfig, load_series
 
 FRONT_MATTER_KEYS = {'title', 'short_title'}
 MAX_SECTION_BYTES = 256 * KB
@@ -43,35 +45,88 @@ class Edition:
     config_shown: str
     sections: dict[str, list[Section]]
     """Sections in reading order, per language."""
+    series: SeriesConfig
+    series_shown: str
+    """The series' declaration as the user sees it in messages."""
 
     @property
     def id(self) -> str:
         return self.config.id
 
+    @property
+    def name(self) -> str:
+        """The full name, ``<series>/<edition>``."""
+        return f'{self.config.series}/{self.config.id}'
 
-def load_edition(project: Project, edition_id: str, languages: list[str] | None = None,
+    @property
+    def series_folder(self) -> Path:
+        return self.folder.parent
+
+    @property
+    def values(self) -> dict:
+        """The series' values and the edition's own (which win)."""
+        return {**self.series.values, **self.config.values}
+
+
+def load_series_of(project: Project, name: str) -> tuple[SeriesConfig, str]:
+    """The series of the edition ``<series>/<edition>``, and how its file is shown."""
+    folder = project.series_dir(name.partition('/')[0])
+    shown = project.show(folder / SERIES_FILE)
+    return load_series(project.root, folder, shown), shown
+
+
+def load_edition_config(project: Project, name: str) -> tuple[EditionConfig, SeriesConfig, str]:
+    """The edition's settings, checked against its series and its folder. ``name`` is
+    ``<series>/<edition>``, or the edition's own name when only one series has it."""
+    name = project.resolve(name)
+    folder = project.edition_dir(name)
+    if not (folder / 'edition.toml').is_file():
+        raise ReportError(f"no edition '{name}' in {project.show(project.reports)}/"
+                          f" (editions: {', '.join(project.editions()) or 'none'})")
+    series, series_shown = load_series_of(project, name)
+    config_path = folder / 'edition.toml'
+    shown = project.show(config_path)
+    config = load_config(config_path, shown, project.root)
+    if config.id != folder.name:
+        raise ReportError(f"'id' is '{config.id}' but the folder is '{folder.name}'",
+                          path=shown)
+    if config.series != folder.parent.name:
+        raise ReportError(f"'series' is '{config.series}' but the edition is in the folder "
+                          f"of the series '{folder.parent.name}'", path=shown)
+    if not re.fullmatch(series.editions, config.id):
+        raise ReportError(f"'{config.id}' is not an edition name of this series: it names "
+                          f'its editions like {series.edition_example} ({series_shown})',
+                          path=shown)
+    if config.status == 'final':
+        for key in series.identifiers:
+            if getattr(config, key) is None:
+                raise ReportError(f"'{key}': a final edition needs its "
+                                  f"{key.replace('_', ' ')} (a draft may leave it out until "
+                                  'it is assigned)', path=shown)
+    for lang in config.languages:
+        if lang not in series.languages:
+            raise ReportError(f"'languages': the series is not published in '{lang}' "
+                              f"(its languages: {', '.join(series.languages)})", path=shown)
+    return config, series, series_shown
+
+
+def load_edition(project: Project, name: str, languages: list[str] | None = None,
                  problems: list[ReportError] | None = None) -> Edition:
-    """Read and check the edition's configuration and every section it lists.
+    """Read and check the edition ``<series>/<edition>``: its series, its configuration
+    and every section it lists.
 
     Only ``languages`` are read (default: all the edition lists). Every problem found
     (missing or unlisted section files, bad front matter, encoding) is raised at once,
     or added to ``problems`` when the caller gathers them with problems of later stages.
     """
-    folder = project.edition_dir(edition_id)
-    if not folder.is_dir():
-        known = sorted(p.name for p in project.reports.iterdir() if (p / 'edition.toml').exists()) \
-            if project.reports.is_dir() else []
-        raise ReportError(f"no edition '{edition_id}' in {project.show(project.reports)}/"
-                          f" (editions: {', '.join(known) or 'none'})")
+    name = project.resolve(name)
+    config, series, series_shown = load_edition_config(project, name)
+    folder = project.edition_dir(name)
     config_path = folder / 'edition.toml'
-    config = load_config(config_path, project.show(config_path), project.root)
-    if config.id != edition_id:
-        raise ReportError(f"'id' is '{config.id}' but the folder is '{edition_id}'",
-                          path=project.show(config_path))
     wanted = languages or list(config.languages)
     for lang in wanted:
         if lang not in config.languages:
-            raise ReportError(f"edition {edition_id} is not published in '{lang}' "
+            raise ReportError(f"edition {name} is not published in '{lang}' "
                               f"(languages: {', '.join(config.languages)})",
                               path=project.show(config_path))
     gathered: list[ReportError] = []
@@ -93,10 +148,10 @@ def load_edition(project: Project, edition_id: str, languages: list[str] | None 
                         "section file is not listed in 'sections' of "
                         f'{project.show(config_path)}', path=project.show(extra)))
     if problems is None:
-        raise_all(gathered, f'edition {edition_id}: sections cannot be read')
+        raise_all(gathered, f'edition {name}: sections cannot be read')
     else:
         problems.extend(gathered)
-    return Edition(config, folder, project.show(config_path), sections)
+    return Edition(config, folder, project.show(config_path), sections, series, series_shown)
 
 
 def _read_section(project: Project, section_id: str, lang: str, path: Path) -> Section:

@@ -1,7 +1,7 @@
 """Narrative sections: Jinja expressions (sandboxed) then Markdown -> HTML fragments.
 
 Policy (see README, "Writing the narrative"):
-- Expressions: ``{{ ... }}`` in a sandbox with only the values of :mod:`facts`; an unknown
+- Expressions: ``{{ ... }}`` in a sandbox with only the values of :mod:`values`; an unknown
   name or any reach for Python internals stops the build with the file and line.
 - Markdown: CommonMark with footnotes and pipe tables. Raw HTML is refused (write
   Markdown); links may only point inside the document (``#id``) or be ``mailto:``;
@@ -24,7 +24,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import ContentError, raise_all
-from .config import LANGUAGES
+from .typography import LANGUAGES
 from .load import Section
 from .policy import CAPTION_PREFIX, NarrativeCheck
 from .project import Project

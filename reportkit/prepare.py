@@ -40,17 +40,24 @@ def quiet(step: int, stage: str, detail: str) -> None:
 @dataclass
 class BuildRequest:
     edition: str
+    """The edition's full name, ``<series>/<edition>``."""
     languages: list[str] | None = None
     out: Path | None = None
     """Exact PDF path (one language only)."""
     html: Path | None = None
     """Also write the composed HTML here, with its assets beside it."""
     out_dir: Path | None = None
+    item: str | None = None
+    """A batch series' document: the key of its row (a state's code)."""
+    only: list[str] | None = None
+    """A batch edition's documents to build (default: all)."""
 
 
-def output_name(config: EditionConfig, lang: str) -> str:
-    """Descriptive file name: series, edition, language, revision (and DRAFT)."""
-    name = f'{config.series}-{config.id}-{lang}-r{config.revision}'
+def output_name(config: EditionConfig, lang: str, item: str | None = None) -> str:
+    """Descriptive file name: series, edition, the document's key in a batch, language,
+    revision (and DRAFT)."""
+    key = f'-{item.lower()}' if item else ''
+    name = f'{config.series}-{config.id}{key}-{lang}-r{config.revision}'
     return name + ('-DRAFT.pdf' if config.status == 'draft' else '.pdf')
 
 
@@ -104,7 +111,9 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     from . import charts as charts_stage
     from .chartspecs import load_chart_specs
     from . import compose as compose_stage
-    from . import facts, narrative
+    from . import narrative
+    from .chartspecs import chart_file
+    from .values import narrative_context
     from .access import check_document
     from .dataview import data_view
     from .i18n import catalogue_path, load_messages, missing_messages
@@ -112,7 +121,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('libraries')
 
     ed = request.edition
-    progress(1, STAGES[0], f'reports/{ed}')
+    progress(1, STAGES[0], f'reports/{ed}' + (f' {request.item}' if request.item else ''))
     # Stages 1 and 2 gather their problems, so that everything missing (a section, a
     # data cell, a translation) is listed at once.
     problems: list[ReportError] = []
@@ -124,13 +133,13 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
-    specs = load_chart_specs(project)
+    specs = load_chart_specs(project, edition)
 
     def load_matplotlib_meanwhile() -> None:
         if spare_core and edition.config.figures:
             drawer.append(charts_stage.start_drawer(project))
 
-    view, found = data_view(project, edition.config, languages, specs, cache,
+    view, found = data_view(project, edition, languages, specs, cache,
                             on_miss=load_matplotlib_meanwhile)
     problems += found
     for lang in languages:
@@ -138,23 +147,28 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     # Problems with the sections or the data stop here; problems with the charts' or the
     # templates' words are reported together with those of the narrative, which does not
     # depend on them.
-    chart_file = project.show(project.charts / 'charts.toml')
+    charts_shown = project.show(chart_file(project, edition) or edition.series_folder)
     catalogues = {project.show(catalogue_path(project, lang)) for lang in languages}
-    deferred = [p for p in problems if p.path == chart_file or p.path in catalogues]
+    deferred = [p for p in problems if p.path == charts_shown or p.path in catalogues]
     if view is None or len(deferred) < len(problems):
         raise_all(problems, f'edition {ed}: inputs are missing or wrong')
+    item = document_item(edition, view, request.item)
+    series = view.series_of(item)
     figures = None
     if drawer and not deferred:   # the drawer draws while the narrative is written out
         figures = charts_stage.draw_charts(project, specs, edition.config.figures,
-                                           view.series, cache / 'charts' if cache else None,
-                                           drawer[0])
+                                           series, cache / 'charts' if cache else None,
+                                           drawer[0], shown=charts_shown)
     lap('data')
 
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
     problems = deferred
     for lang in languages:
-        context = facts.narrative_context(view.values[lang], lang)
+        context = narrative_context(view.values[lang], lang,
+                                    {'year': edition.config.year,
+                                     'cutoff': edition.config.data_through,
+                                     **view.document(item, lang)})
         fragments[lang] = []
         for section in edition.sections[lang]:
             try:
@@ -168,7 +182,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
     if figures is None:
         figures = charts_stage.draw_charts(project, specs, edition.config.figures,
-                                           view.series, cache / 'charts' if cache else None)
+                                           series, cache / 'charts' if cache else None,
+                                           shown=charts_shown)
     drawn = figures()
     lap('charts')
 
@@ -178,10 +193,26 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     for lang in languages:
         messages = load_messages(project, lang)
         composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
-                                               drawn[lang], view.rows[lang], messages)
+                                               drawn[lang], view.rows[lang], messages,
+                                               view.document(item, lang))
         messages.check()
         problems += check_document(composed[lang].html,
                                    f'edition {ed} ({lang}), composed document')
     raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
     return Prepared(request, edition, composed, timings, datasets=view.datasets)
+
+
+def document_item(edition: Edition, view, item: str | None) -> str | None:
+    """The batch document asked for, checked against the series' rows (None for a
+    series of single documents)."""
+    if edition.series.for_each is None:
+        if item is not None:
+            raise ReportError(f'edition {edition.name} is one document per language: it '
+                              f'has no document {item!r} (--only is for batch series)')
+        return None
+    if item not in view.items:
+        shown = ', '.join(view.items[:8]) + ('…' if len(view.items) > 8 else '')
+        raise ReportError(f'edition {edition.name} has no document {str(item)[:20]!r} '
+                          f'(its documents: {shown})')
+    return item

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from .errors import ReportError
 
+NAME = r'[A-Za-z0-9][A-Za-z0-9_-]{0,63}'
+"""A series' or an edition's folder name (never a path)."""
+
 
 @dataclass(frozen=True)
 class Project:
@@ -52,18 +55,58 @@ class Project:
         """Default place for built PDFs."""
         return self.root / 'dist'
 
-    def edition_dir(self, edition_id: str) -> Path:
-        if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_-]{0,63}', edition_id or ''):
-            raise ReportError(f'{edition_id[:60]!r} is not an edition name: editions are '
-                              f'folders of {self.show(self.reports)}/, e.g. 2015')
-        return self.reports / edition_id
+    def series_dir(self, series: str) -> Path:
+        """``reports/<series>/``: its series.toml, templates, charts and editions."""
+        if not re.fullmatch(NAME, series or ''):
+            raise ReportError(f'{series[:60]!r} is not a series name: series are folders '
+                              f'of {self.show(self.reports)}/ with a series.toml')
+        return self.reports / series
 
-    def editions(self) -> list[str]:
-        """Every edition: the folders of ``reports/`` that hold an ``edition.toml``."""
+    def edition_dir(self, name: str) -> Path:
+        """``reports/<series>/<edition>/`` for the full name ``<series>/<edition>``."""
+        series, _, edition = name.partition('/')
+        if not re.fullmatch(NAME, edition or ''):
+            raise ReportError(f'{name[:60]!r} is not an edition name: editions are '
+                              f'folders of {self.show(self.reports)}/<series>/: write '
+                              '<series>/<edition>')
+        return self.series_dir(series) / edition
+
+    def series(self) -> list[str]:
+        """Every series: the folders of ``reports/`` that hold a ``series.toml``."""
         if not self.reports.is_dir():
             return []
         return sorted(folder.name for folder in self.reports.iterdir()
-                      if (folder / 'edition.toml').is_file())
+                      if re.fullmatch(NAME, folder.name) and (folder / 'series.toml').is_file())
+
+    def editions(self, series: str | None = None) -> list[str]:
+        """Every edition's full name (``<series>/<edition>``), by series then name."""
+        names = []
+        for name in ([series] if series else self.series()):
+            folder = self.series_dir(name)
+            if folder.is_dir():
+                names += [f'{name}/{edition.name}' for edition in sorted(folder.iterdir())
+                          if re.fullmatch(NAME, edition.name)
+                          and (edition / 'edition.toml').is_file()]
+        return names
+
+    def resolve(self, name: str) -> str:
+        """The full name of an edition given as ``<series>/<edition>``, or by its own
+        name when only one series has an edition of that name (``2015``)."""
+        if '/' in name:
+            self.edition_dir(name)   # a valid name, or the message why not
+            return name
+        if name in self.series():
+            raise ReportError(f"'{name}' is a series: name one of its editions, e.g. "
+                              f'{name}/<edition> (make_report.py list shows them)')
+        matches = [full for full in self.editions() if full.split('/', 1)[1] == name]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ReportError(f"several series have an edition '{name}': write "
+                              f"{' or '.join(matches)}")
+        known = ', '.join(self.editions()) or 'none'
+        raise ReportError(f"no edition '{name[:60]}' in {self.show(self.reports)}/ "
+                          f'(editions: {known})')
 
     def show(self, path: str | Path) -> str:
         """The path as a user should see it: relative to the project when inside."""

@@ -22,8 +22,7 @@ from .archive import MANIFEST, MANIFEST_FORMAT, archive_key, revision_folder, re
 from .build import render_language
 from .prepare import BuildRequest, Progress, output_name, prepare, quiet
 from .cache import Depends, PdfCache
-from .compose import full_title_of
-from .errors import ReportError
+from .errors import ReportError, raise_all
 from .files import Journal, fsync_dir, read_bytes, recording, write_atomically
 from .inputs import code_digests, key, manifest_inputs, sha256_file, software
 from .load import Edition, load_edition
@@ -99,54 +98,83 @@ class _Store:
         self.pdfs, self.depends = PdfCache(folder), Depends(folder, project.root)
 
     @staticmethod
-    def plan(config, lang: str) -> str:
-        return key('archive', ARCHIVE_VARIANT, config.id, lang, software(), code_digests())
+    def plan(edition: Edition, lang: str, item: str | None = None) -> str:
+        return key('archive', ARCHIVE_VARIANT, edition.name, item, lang, software(),
+                   code_digests())
 
 
 def _render_all(project: Project, edition: Edition, languages: list[str], staging: Path,
                 store: _Store | None, progress: Progress):
-    """Every language's archival PDF into ``staging`` (from the store when its inputs are
-    unchanged); (manifest entries, languages reused, every file read)."""
+    """Every document's archival PDF (each language; each row of a batch series) into
+    ``staging``, from the store when its inputs are unchanged; (manifest entries,
+    documents reused, every file read)."""
     config = edition.config
     entries, reused, journal = [], [], Journal()
-    hits = {}
-    for lang in languages:
-        found = store.depends.lookup(store.plan(config, lang)) if store else None
-        entry = store.pdfs.get(found[0]) if found else None
-        if entry is not None:
-            hits[lang] = (entry, found[1])
-    missing = [lang for lang in languages if lang not in hits]
-    reads = Journal()
-    if missing:
-        with recording() as reads:
-            prepared = prepare(project, BuildRequest(config.id, missing), progress)
-            embedded = _source_data(project, config.data_through, prepared.datasets)
-    for lang in languages:
-        name = output_name(config, lang)
-        target = staging / name
-        if lang in hits:
-            entry, read = hits[lang]
-            shutil.copyfile(entry.path, target)
-            pages, attached = entry.pages, entry.attachments
-            journal.add(read)
-            reused.append(lang)
-        else:
-            progress(6, 'Rendering the archival PDF (PDF/A-3a)', f'{config.id} {lang}')
-            rendered, _ = render_language(project, prepared, lang, target,
-                                          variant=ARCHIVE_VARIANT, embedded=embedded)
-            pages, attached = rendered.pages, [item.name for item in embedded]
-            journal.add(reads)
-            if store is not None:
-                store.pdfs.put(store.depends.remember(store.plan(config, lang), reads),
-                               target, pages, attached)
-        _fsync_file(target)
-        entries.append({
-            'name': name, 'lang': lang,
-            'title': full_title_of(config.title[lang], config.subtitle[lang], lang),
-            'sha256': sha256_file(target), 'size': target.stat().st_size, 'pages': pages,
-            'attachments': attached,
-        })
+    embedded = None
+    for item in _documents(project, edition):
+        hits = {}
+        for lang in languages:
+            found = store.depends.lookup(store.plan(edition, lang, item)) if store else None
+            entry = store.pdfs.get(found[0]) if found else None
+            if entry is not None:
+                hits[lang] = (entry, found[1])
+        missing = [lang for lang in languages if lang not in hits]
+        reads = Journal()
+        if missing:
+            with recording() as reads:
+                prepared = prepare(project, BuildRequest(edition.name, missing, item=item),
+                                   progress)
+                if embedded is None:   # the same data for every document of the edition
+                    embedded = _source_data(project, config.data_through, prepared.datasets)
+        for lang in languages:
+            name = output_name(config, lang, item)
+            target = staging / name
+            label = f'{item} {lang}' if item else lang
+            if lang in hits:
+                entry, read = hits[lang]
+                shutil.copyfile(entry.path, target)
+                pages, attached, title = entry.pages, entry.attachments, None
+                journal.add(read)
+                reused.append(label)
+            else:
+                progress(6, 'Rendering the archival PDF (PDF/A-3a)', f'{edition.name} {label}')
+                rendered, _ = render_language(project, prepared, lang, target,
+                                              variant=ARCHIVE_VARIANT, embedded=embedded)
+                pages, attached = rendered.pages, [each.name for each in embedded]
+                title = prepared.composed[lang].title
+                journal.add(reads)
+                if store is not None:
+                    store.pdfs.put(store.depends.remember(store.plan(edition, lang, item),
+                                                          reads), target, pages, attached)
+            _fsync_file(target)
+            entries.append({
+                'name': name, 'lang': lang, **({'document': item} if item else {}),
+                'title': title or _archived_title(target),
+                'sha256': sha256_file(target), 'size': target.stat().st_size, 'pages': pages,
+                'attachments': attached,
+            })
     return entries, reused, journal
+
+
+def _documents(project: Project, edition: Edition) -> list[str | None]:
+    """A batch edition's document keys (its data view's rows); [None] for one document
+    per language."""
+    if edition.series.for_each is None:
+        return [None]
+    from .chartspecs import load_chart_specs
+    from .dataview import data_view
+    view, problems = data_view(project, edition, list(edition.sections),
+                               load_chart_specs(project, edition), project.build / 'cache')
+    if view is None:
+        raise_all(problems, f'edition {edition.name}: inputs are missing or wrong')
+    return list(view.items)
+
+
+def _archived_title(pdf: Path) -> str:
+    """The title a PDF taken from the store carries in its metadata."""
+    import pikepdf
+    with pikepdf.open(pdf) as document:
+        return str(document.docinfo.get('/Title', ''))
 
 
 def _source_data(project: Project, cutoff: int, datasets: list[str]) -> list[Embedded]:
@@ -204,24 +232,29 @@ def rebuild_and_compare(project: Project, edition_id: str, archive: Path,
     """Rebuild the latest archived revision of ``edition_id`` from the current inputs
     (never from the cache) and compare it, byte for byte, with the archived PDFs."""
     from .archive import revisions
-    archived = [r for r in revisions(archive.resolve()) if r.edition == edition_id]
-    if not archived:
-        raise ReportError(f'edition {edition_id} is not in the archive {archive}')
-    latest = archived[-1]
     edition = load_edition(project, edition_id)
     config = edition.config
+    archived = [r for r in revisions(archive.resolve())
+                if (r.series, r.edition) == (config.series, config.id)]
+    if not archived:
+        raise ReportError(f'edition {edition.name} is not in the archive {archive}')
+    latest = archived[-1]
     if config.revision != latest.revision:
         raise ReportError(f'reports/{edition_id} is now revision {config.revision}; the '
                           f'archive holds up to revision {latest.revision}, which cannot be '
                           'rebuilt from these inputs')
-    languages = [item['lang'] for item in latest.manifest['files']]
+    languages = list(dict.fromkeys(item['lang'] for item in latest.manifest['files']))
     versions = software()
     with tempfile.TemporaryDirectory(prefix='rebuild-', dir=_scratch(project)) as folder:
         entries, _, journal = _render_all(project, edition, languages, Path(folder), None,
                                           progress)
     inputs = manifest_inputs(journal)
-    archived_files = {item['lang']: item for item in latest.manifest['files']}
-    same = {e['lang']: e['sha256'] == archived_files[e['lang']]['sha256'] for e in entries}
+    def which(entry: dict) -> str:   # a language, or a batch document in a language
+        return f"{entry['document']} {entry['lang']}" if 'document' in entry else entry['lang']
+
+    archived_files = {which(item): item for item in latest.manifest['files']}
+    same = {which(e): e['sha256'] == archived_files.get(which(e), {}).get('sha256')
+            for e in entries}
     old = latest.manifest['inputs']
     changed = sorted(name for name in set(old) | set(inputs) if old.get(name) != inputs.get(name))
     old_versions = latest.manifest.get('software', {})

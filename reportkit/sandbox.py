@@ -92,7 +92,7 @@ also make a long value from a short one.)"""
 class StrictUndefined(jinja2.StrictUndefined):
     """Strict also inside the values filters build (``map(attribute=...)``, ``attr``,
     ``default``, ``first``): printing a list of them fails, where Jinja shows "[Undefined]".
-    Objects with ``_missing(key)`` (``facts.Values``) say why a key is absent."""
+    Objects with ``_missing(key)`` (``values.Values``) say why a key is absent."""
 
     __slots__ = ()
     __repr__ = __format__ = __abs__ = __round__ = \

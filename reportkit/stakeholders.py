@@ -24,7 +24,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from . import files
-from .config import LANGUAGES
+from .typography import LANGUAGES
 from .errors import DataError, ReportError, raise_all
 
 COLUMNS = ('name', 'email', 'organization', 'language')

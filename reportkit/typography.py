@@ -41,5 +41,9 @@ def french(text: str) -> str:
     return text
 
 
+LANGUAGES = ('en', 'fr')
+"""The languages whose typography this module sets (a series publishes in some of them)."""
+
+
 def for_language(text: str, lang: str) -> str:
     return french(text) if lang == 'fr' else apostrophes(text)

@@ -100,3 +100,50 @@ def header_text(pdf: Path, page_number: int, *, margin_mm: float = 24) -> str:
         page = document.pages[page_number - 1]
         top = page.crop((0, 0, page.width, margin_mm * MM))
         return (top.extract_text() or '').replace('\u00a0', ' ')
+
+
+def profile_problems(pdf: Path, title: str, lang_tag: str, state: str,
+                     margin_mm: float = 17) -> list[str]:
+    """What a reader of an official fact sheet would not accept in one profile: not two
+    letter pages, untagged, no language or title, no bookmarks, a font not embedded, a
+    heading alone at a page bottom, text off the page, the state's name missing."""
+    import pikepdf
+    import pdfplumber
+    from pypdf import PdfReader
+
+    problems = []
+    reader = PdfReader(pdf)
+    if len(reader.pages) != 2:
+        problems.append(f'{len(reader.pages)} pages, not 2')
+    for page in reader.pages:
+        if (round(float(page.mediabox.width)), round(float(page.mediabox.height))) != (612, 792):
+            problems.append('not a letter page')
+    if reader.metadata.title != title:
+        problems.append(f'title {reader.metadata.title!r}, not {title!r}')
+    with pikepdf.open(pdf) as document:
+        root = document.Root
+        if '/StructTreeRoot' not in root or not bool(root.MarkInfo.Marked):
+            problems.append('not tagged')
+        if str(root.get('/Lang')) != lang_tag:
+            problems.append(f'language {root.get("/Lang")}, not {lang_tag}')
+        if 'pdfuaid' not in str(document.open_metadata()):
+            problems.append('no PDF/UA identification')
+    outline = [plain(item.title) for item in reader.outline if not isinstance(item, list)]
+    if not outline or plain(state) not in outline[0]:
+        problems.append(f'the first bookmark does not name {state}: {outline[:1]}')
+    problems += [f'font {name} not embedded or not mapped' for name, info in fonts(pdf).items()
+                 if not (info['embedded'] and info['to_unicode'])]
+    texts = page_texts(pdf)
+    if plain(state) not in plain(texts[0]):
+        problems.append(f'page 1 does not name {state}')
+    for number in range(1, len(texts) + 1):
+        flow = [line for line in body_lines(pdf, number, margin_mm=16) if line.size >= 7.9]
+        if number < len(texts) and flow and 'Lato' in flow[-1].font:
+            problems.append(f'page {number} ends with the heading {flow[-1].text!r}')
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, start=1):
+            off = [c for c in page.chars if c['x0'] < margin_mm * MM - 1
+                   or c['x1'] > page.width - margin_mm * MM + 1]
+            if off:
+                problems.append(f'page {number}: {off[0]["text"]!r} outside the margins')
+    return problems

@@ -80,7 +80,7 @@ def test_the_gate_after_rendering_passes_a_tagged_document(tmp_path):
 
 
 def test_check_passes_on_the_shipped_editions_and_writes_nothing(project_copy, capsys):
-    assert main(['--project', str(project_copy), 'check', '--all']) == 0
+    assert main(['--project', str(project_copy), 'check', 'beyond-the-border']) == 0
     err = capsys.readouterr().err
     assert err.count('ok ') == 8 and 'every check passed; nothing was written' in err
     assert not (project_copy / 'dist').exists()
@@ -89,14 +89,14 @@ def test_check_passes_on_the_shipped_editions_and_writes_nothing(project_copy, c
 
 def test_check_lists_five_planted_accessibility_faults(project_copy, capsys):
     """A fixture edition with five accessibility faults: check names all of them."""
-    en = project_copy / 'reports/2015/en'
+    en = project_copy / 'reports/beyond-the-border/2015/en'
     (en / 'map.png').write_bytes(b'\x89PNG\r\n\x1a\n')
     append(en / 'threats.md', '\n![map.png](map.png)\n')                     # 1 bad alt
     append(en / 'law-enforcement.md', '\n#### Too deep\n')                    # 2 level gap
     append(en / 'infrastructure.md',                                          # 3 header
            '\n|  | Value |\n|---|---|\n| a | 1 |\n\nTable: Values\n')
     append(en / 'partnership.md', '\nSee [](#sec-trade).\n')                  # 4 link text
-    replace(project_copy / 'charts/charts.toml',                               # 5 chart alt
+    replace(project_copy / 'reports/beyond-the-border/charts.toml',                               # 5 chart alt
             'alt.en = "Bar chart of U.S.', 'alt.en = "" # "Bar chart of U.S.')
     status = main(['--project', str(project_copy), 'check', '2015', '--lang', 'en'])
     err = capsys.readouterr().err
@@ -104,10 +104,10 @@ def test_check_lists_five_planted_accessibility_faults(project_copy, capsys):
     listed = re.findall(r'^  (\S+): (.*)$', err, re.M)
     assert len(listed) == 5, err
     where = {place.split(':')[0] for place, _ in listed}
-    assert where == {'reports/2015/en/threats.md', 'reports/2015/en/law-enforcement.md',
-                     'reports/2015/en/infrastructure.md', 'reports/2015/en/partnership.md',
-                     'charts/charts.toml'}
-    assert f"reports/2015/en/threats.md:{line_of(en / 'threats.md', '](map.png)')}" in err
+    assert where == {'reports/beyond-the-border/2015/en/threats.md', 'reports/beyond-the-border/2015/en/law-enforcement.md',
+                     'reports/beyond-the-border/2015/en/infrastructure.md', 'reports/beyond-the-border/2015/en/partnership.md',
+                     'reports/beyond-the-border/charts.toml'}
+    assert f"reports/beyond-the-border/2015/en/threats.md:{line_of(en / 'threats.md', '](map.png)')}" in err
     assert 'does not say what the image shows' in err
     assert "heading level skipped: '####' follows" in err
     assert 'a table column has no heading' in err

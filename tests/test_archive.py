@@ -3,6 +3,8 @@ verify, refusals, crash safety, the lock, and the publications page in a real br
 
 from __future__ import annotations
 
+import tomllib
+
 import hashlib
 import json
 import os
@@ -67,10 +69,10 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
         assert item['pages'] == len(PdfReader(pdf).pages)
         assert item['lang'] in pdf.name
     inputs = m['inputs']
-    for needed in ('reports/2015/edition.toml', 'reports/2015/en/trade.md',
-                   'reports/2015/fr/trade.md', 'data/us_goods_exports_to_canada.csv',
+    for needed in ('reports/beyond-the-border/2015/edition.toml', 'reports/beyond-the-border/2015/en/trade.md',
+                   'reports/beyond-the-border/2015/fr/trade.md', 'data/us_goods_exports_to_canada.csv',
                    'data/datasets.toml', 'templates/report.html.j2', 'templates/print.css',
-                   'templates/fonts/NotoSans-Regular.ttf', 'charts/charts.toml',
+                   'templates/fonts/NotoSans-Regular.ttf', 'reports/beyond-the-border/charts.toml',
                    'charts/house.mplstyle', 'reportkit/charts.py'):
         assert needed in inputs, needed
     for name, digest in inputs.items():
@@ -84,7 +86,9 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
 def test_archived_pdfs_are_pdfa_3a_tagged_with_the_source_data_embedded(published, lang):
     project, archive = published
     pdf = archive / f'beyond-the-border/2015/r1/beyond-the-border-2015-{lang}-r1.pdf'
-    tables = data_stage.window(data_stage.load_tables(Project.at(project)), 2016)
+    series = tomllib.loads((project / 'reports/beyond-the-border/series.toml').read_text())
+    tables = data_stage.window(data_stage.load_tables(Project.at(project),
+                                                      series['datasets']), 2016)
     with pikepdf.open(pdf) as document:
         meta = document.open_metadata()
         assert meta.get('pdfaid:part') == '3' and meta.get('pdfaid:conformance') == 'A'
@@ -143,11 +147,11 @@ def test_publishing_an_archived_revision_again_is_refused(published, archive_cop
 
 
 def test_a_draft_cannot_be_published(project_copy, tmp_path, capsys):
-    replace(project_copy / 'reports/2015/edition.toml', 'status = "final"', 'status = "draft"')
+    replace(project_copy / 'reports/beyond-the-border/2015/edition.toml', 'status = "final"', 'status = "draft"')
     status = main(['--project', str(project_copy), 'publish', '2015',
                    '--archive', str(tmp_path / 'archive')])
     assert status == 1
-    assert ('reports/2015/edition.toml: edition 2015 is a draft and cannot be published'
+    assert ('reports/beyond-the-border/2015/edition.toml: edition 2015 is a draft and cannot be published'
             in capsys.readouterr().err)
     assert not (tmp_path / 'archive' / 'beyond-the-border').exists()
 
@@ -155,7 +159,7 @@ def test_a_draft_cannot_be_published(project_copy, tmp_path, capsys):
 def test_a_correction_is_the_next_revision_and_both_remain(published, archive_copy, capsys):
     project, _ = published
     edited = copy_project(archive_copy.parent / 'edited')
-    replace(edited / 'reports/2015/edition.toml', 'revision = 1',
+    replace(edited / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1',
             'revision = 2\nrevision_note = { en = "Corrected a date in Chapter III.", '
             'fr = "Correction d’une date au chapitre III." }')
     before = snapshot(archive_copy / 'beyond-the-border/2015/r1')
@@ -182,7 +186,7 @@ def test_a_publish_that_fails_midway_leaves_the_archive_as_it_was(
         point, published, archive_copy, monkeypatch):
     project, _ = published
     edited = copy_project(archive_copy.parent / 'edited')
-    replace(edited / 'reports/2015/edition.toml', 'revision = 1',
+    replace(edited / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1',
             'revision = 2\nrevision_note = { en = "Fix.", fr = "Correction." }')
     name, nth = POINTS[point]
     calls = []

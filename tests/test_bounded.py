@@ -73,19 +73,19 @@ def zero_device(path: Path) -> None:
     os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 5))   # /dev/zero, inside the project
 
 
-TRADE = 'reports/2015/en/trade.md'
-THREATS = 'reports/2015/en/threats.md'
+TRADE = 'reports/beyond-the-border/2015/en/trade.md'
+THREATS = 'reports/beyond-the-border/2015/en/threats.md'
 
 CASES = {
     '1,000 calls of one footnote': (
         lambda p: append(p / THREATS, '\n' + 'Text.[^zz] ' * 1000 + '\n\n[^zz]: A note.\n'),
         f'{THREATS}:', 'is called more than 3 times'),
     'an SVG of nested <use>': (
-        lambda p: ((p / 'reports/2015/en/bomb.svg').write_text(svg_bomb()),
+        lambda p: ((p / 'reports/beyond-the-border/2015/en/bomb.svg').write_text(svg_bomb()),
                    append(p / TRADE, '\n![Crossings by month](bomb.svg)\n')),
         f'{TRADE}:', 'bomb.svg'),
     'a PNG that decodes to 1.6 gigapixels': (
-        lambda p: ((p / 'reports/2015/en/bomb.png').write_bytes(png_bomb()),
+        lambda p: ((p / 'reports/beyond-the-border/2015/en/bomb.png').write_bytes(png_bomb()),
                    append(p / TRADE, '\n![Crossings by month](bomb.png)\n')),
         f'{TRADE}:', 'pixels'),
     "{{ 'a' * 10**7 }}": (
@@ -105,14 +105,14 @@ CASES = {
         lambda p: replace(p / THREATS, 'title: ', 'title: ' + 'Long ' * 50_000),
         f'{THREATS}:', "'title' is 250,"),
     'a chart title {first_x:>5000000}': (
-        lambda p: replace(p / 'charts/charts.toml', 'title.en = "', 'title.en = "{first_x:>5000000}'),
-        'charts/charts.toml', ''),
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'title.en = "', 'title.en = "{first_x:>5000000}'),
+        'reports/beyond-the-border/charts.toml', ''),
     'a FIFO as a data file': (
         lambda p: fifo(p / 'data/us_states.csv'),
         'data/us_states.csv:', 'not a regular file'),
     'a FIFO as edition.toml': (
-        lambda p: fifo(p / 'reports/2015/edition.toml'),
-        'reports/2015/edition.toml:', 'not a regular file'),
+        lambda p: fifo(p / 'reports/beyond-the-border/2015/edition.toml'),
+        'reports/beyond-the-border/2015/edition.toml:', 'not a regular file'),
     'a device as a data file': (
         lambda p: zero_device(p / 'data/us_states.csv'),
         'data/us_states.csv:', 'not a regular file'),

@@ -72,7 +72,7 @@ def test_one_process_or_three_make_the_same_pdf(project_copy, tmp_path):
 def test_a_sentence_changed_renders_the_pdf_but_reuses_the_charts(project_copy, tmp_path,
                                                                   drawn):
     once(project_copy, tmp_path / 'a.pdf', jobs=1)
-    replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
+    replace(project_copy / 'reports/beyond-the-border/2015/en/trade.md', 'trade in goods', 'trade in all goods')
     drawn.clear()
     result = once(project_copy, tmp_path / 'b.pdf', jobs=1)
     assert not result.cached and drawn == []
@@ -118,14 +118,14 @@ def test_a_damaged_cache_entry_is_rendered_again(project_copy, tmp_path):
 
 
 def test_parallel_builds_report_every_editions_problems(project_copy, tmp_path, capsys):
-    (project_copy / 'reports/2013/fr/trade.md').unlink()
-    (project_copy / 'reports/2014/en/threats.md').unlink()
-    status = main(['--project', str(project_copy), 'build', '--all', '-j', '2',
+    (project_copy / 'reports/beyond-the-border/2013/fr/trade.md').unlink()
+    (project_copy / 'reports/beyond-the-border/2014/en/threats.md').unlink()
+    status = main(['--project', str(project_copy), 'build', 'beyond-the-border', '-j', '2',
                    '--out-dir', str(tmp_path / 'out')])
     err = capsys.readouterr().err
     assert status == 1
-    assert "reports/2013/fr/trade.md: section 'trade' is listed" in err
-    assert "reports/2014/en/threats.md: section 'threats' is listed" in err
+    assert "reports/beyond-the-border/2013/fr/trade.md: section 'trade' is listed" in err
+    assert "reports/beyond-the-border/2014/en/threats.md: section 'threats' is listed" in err
     assert not (tmp_path / 'out').exists() or not any((tmp_path / 'out').iterdir())
 
 
@@ -147,9 +147,9 @@ def test_a_damaged_data_view_is_computed_again(project_copy, tmp_path):
     once(project_copy, tmp_path / 'a.pdf', jobs=1)
     (view,) = (project_copy / 'build/cache/data').glob('*.pickle')
     view.write_bytes(view.read_bytes()[:100])
-    replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
+    replace(project_copy / 'reports/beyond-the-border/2015/en/trade.md', 'trade in goods', 'trade in all goods')
     once(project_copy, tmp_path / 'b.pdf', jobs=1)
-    replace(project_copy / 'reports/2015/en/trade.md', 'trade in all goods', 'trade in goods')
+    replace(project_copy / 'reports/beyond-the-border/2015/en/trade.md', 'trade in all goods', 'trade in goods')
     shutil.rmtree(project_copy / 'build/cache/pdf')
     once(project_copy, tmp_path / 'c.pdf', jobs=1)
     assert sha(tmp_path / 'a.pdf') == sha(tmp_path / 'c.pdf')
@@ -182,7 +182,7 @@ def test_an_edit_to_the_narrative_loads_neither_pandas_nor_matplotlib(project_co
     assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: numpy pandas'
     assert probe(project_copy, '--out', out, '-j', '1', '--no-cache') == \
         'loaded: matplotlib numpy pandas weasyprint'             # -j 1: all in one process
-    replace(project_copy / 'reports/2015/en/trade.md', 'trade in goods', 'trade in all goods')
+    replace(project_copy / 'reports/beyond-the-border/2015/en/trade.md', 'trade in goods', 'trade in all goods')
     assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'
     assert probe(project_copy, '--out', out, '-j', '2') == 'loaded: nothing heavy'  # cached
 

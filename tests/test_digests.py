@@ -13,7 +13,7 @@ from reportkit.cli import main
 
 from .conftest import copy_project
 
-TRADE = 'reports/2015/en/trade.md'
+TRADE = 'reports/beyond-the-border/2015/en/trade.md'
 
 
 def png(colour: str) -> bytes:
@@ -24,7 +24,7 @@ def png(colour: str) -> bytes:
 
 def with_image(tmp_path):
     project = copy_project(tmp_path / 'project')
-    (project / 'reports/2015/en/map.png').write_bytes(png('navy'))
+    (project / 'reports/beyond-the-border/2015/en/map.png').write_bytes(png('navy'))
     with (project / TRADE).open('a', encoding='utf-8') as stream:
         stream.write('\n![Map of the main border crossings](map.png)\n')
     return project
@@ -44,22 +44,22 @@ def test_a_replaced_image_is_seen_by_the_cache(tmp_path, capsys):
     build(project, out, capsys)
     first = out.read_bytes()
     assert 'unchanged' in build(project, out, capsys)       # nothing changed: reused
-    (project / 'reports/2015/en/map.png').write_bytes(png('firebrick'))
+    (project / 'reports/beyond-the-border/2015/en/map.png').write_bytes(png('firebrick'))
     assert 'unchanged' not in build(project, out, capsys)   # the image changed: rendered
     assert out.read_bytes() != first
 
 
 def test_a_file_added_to_a_listed_folder_is_seen(tmp_path, capsys):
-    """The build lists reports/2015/en/*.md (an unlisted section is an error): a new file
+    """The build lists reports/beyond-the-border/2015/en/*.md (an unlisted section is an error): a new file
     there must not be hidden behind the cache."""
     project = copy_project(tmp_path / 'project')
     out = tmp_path / 'report.pdf'
     build(project, out, capsys)
-    (project / 'reports/2015/en/extra.md').write_text('---\ntitle: Extra\n---\nText\n')
+    (project / 'reports/beyond-the-border/2015/en/extra.md').write_text('---\ntitle: Extra\n---\nText\n')
     status = main(['--project', str(project), 'build', '2015', '--lang', 'en', '--out',
                    str(out), '-j', '1'])
     assert status == 1
-    assert "reports/2015/en/extra.md: section file is not listed in 'sections'" in \
+    assert "reports/beyond-the-border/2015/en/extra.md: section file is not listed in 'sections'" in \
         capsys.readouterr().err
 
 
@@ -68,14 +68,14 @@ def test_publish_records_the_image_and_verify_rebuild_names_it(tmp_path, capsys)
     archive = tmp_path / 'archive'
     assert main(['--project', str(project), 'publish', '2015', '--archive', str(archive)]) == 0
     manifest = json.loads(next(archive.rglob('manifest.json')).read_text())
-    assert 'reports/2015/en/map.png' in manifest['inputs']
-    assert 'reports/2015/en/trade.md' in manifest['inputs']
+    assert 'reports/beyond-the-border/2015/en/map.png' in manifest['inputs']
+    assert 'reports/beyond-the-border/2015/en/trade.md' in manifest['inputs']
     assert not any(name.startswith('templates/email') for name in manifest['inputs'])
     capsys.readouterr()
-    (project / 'reports/2015/en/map.png').write_bytes(png('firebrick'))
+    (project / 'reports/beyond-the-border/2015/en/map.png').write_bytes(png('firebrick'))
     status = main(['--project', str(project), 'archive', 'verify', '--archive', str(archive),
                    '--rebuild', '2015'])
     err = capsys.readouterr().err
     assert status == 1
-    assert 'reports/2015/en/map.png (changed)' in err
+    assert 'reports/beyond-the-border/2015/en/map.png (changed)' in err
     assert 'comes from the machine' not in err

@@ -214,7 +214,7 @@ def test_a_new_revision_reaches_everybody_once(setup, smtp, tmp_path):
     project, archive, _, _ = setup
     assert run(setup, '--smtp', smtp.address) == 0
     edited = copy_project(tmp_path / 'edited')
-    replace(edited / 'reports/2015/edition.toml', 'revision = 1',
+    replace(edited / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1',
             'revision = 2\nrevision_note = { en = "Corrected a date.", '
             'fr = "Correction d’une date." }')
     assert main(['--project', str(edited), 'publish', '2015', '--archive', str(archive)]) == 0

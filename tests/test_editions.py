@@ -51,7 +51,7 @@ def test_build_all_writes_every_edition_in_every_language(all_built):
 
 def test_build_all_is_reproducible_in_a_fresh_process(all_built, tmp_path):
     again = tmp_path / 'again'
-    subprocess.run([sys.executable, str(ROOT / 'make_report.py'), 'build', '--all',
+    subprocess.run([sys.executable, str(ROOT / 'make_report.py'), 'build', 'beyond-the-border',
                     '--out-dir', str(again), '--no-cache', '-j', '1'], check=True,
                    capture_output=True)
     for pdf in all_built.values():
@@ -81,7 +81,7 @@ def test_no_english_template_word_is_left_in_the_french_pdf(french_2015, compose
     messages = load_messages(PROJECT, 'fr')
     used = sorted(composed_fr.messages)
     translations = [messages.catalogue[message] for message in used]
-    narrative = ' '.join(p.read_text() for p in (ROOT / 'reports/2015/fr').glob('*.md'))
+    narrative = ' '.join(p.read_text() for p in (ROOT / 'reports/beyond-the-border/2015/fr').glob('*.md'))
     text = plain(flat('\n'.join(french_2015)))
     checked = 0
     for english in used:
@@ -176,35 +176,35 @@ def test_the_2012_edition_shows_no_year_after_2012(all_built, lang):
 # --- missing pieces are errors, all listed at once ----------------------------------------
 
 def test_a_missing_french_section_is_named(project_copy, tmp_path, capsys):
-    (project_copy / 'reports/2015/fr/trade.md').unlink()
+    (project_copy / 'reports/beyond-the-border/2015/fr/trade.md').unlink()
     status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'fr',
                    '--out', str(tmp_path / 'f.pdf')])
     err = capsys.readouterr().err
     assert status == 1
-    assert ("error: reports/2015/fr/trade.md: section 'trade' is listed in edition.toml but "
+    assert ("error: reports/beyond-the-border/2015/fr/trade.md: section 'trade' is listed in edition.toml but "
             'its file is missing') in err
     assert not (tmp_path / 'f.pdf').exists()
 
 
 def test_every_missing_translation_is_listed_at_once(project_copy, tmp_path, capsys):
-    (project_copy / 'reports/2015/fr/threats.md').unlink()
-    replace(project_copy / 'charts/charts.toml',
+    (project_copy / 'reports/beyond-the-border/2015/fr/threats.md').unlink()
+    replace(project_copy / 'reports/beyond-the-border/charts.toml',
             'title.fr = "Entrées de camions au Canada en provenance des États-Unis, '
             '{first_x} à {last_x}"\n', '')
     replace(project_copy / 'templates/locale/fr/LC_MESSAGES/messages.po',
             'msgstr "Table des matières"', 'msgstr ""')
     replace(project_copy / 'data/initiatives.csv', 'Expansion du programme NEXUS', '')
-    truck_title = line_of(project_copy / 'charts/charts.toml',
+    truck_title = line_of(project_copy / 'reports/beyond-the-border/charts.toml',
                           'title.en = "Truck crossings into Canada')
     status = main(['--project', str(project_copy), 'build', '2015',
                    '--out-dir', str(tmp_path / 'out')])
     err = capsys.readouterr().err
     assert status == 1
     assert ('error: edition 2015: inputs have problems; nothing was written (4 problems):\n'
-            "  reports/2015/fr/threats.md: section 'threats' is listed in edition.toml but its "
+            "  reports/beyond-the-border/2015/fr/threats.md: section 'threats' is listed in edition.toml but its "
             'file is missing\n'
             "  data/initiatives.csv:6: column 'title_fr': empty: the translation is missing\n"
-            f"  charts/charts.toml:{truck_title}: [truck-crossings] 'title.fr': missing "
+            f"  reports/beyond-the-border/charts.toml:{truck_title}: [truck-crossings] 'title.fr': missing "
             'translation\n'
             '  templates/locale/fr/LC_MESSAGES/messages.po: message "Contents" (used in '
             'templates/report.html.j2:') in err
@@ -212,7 +212,7 @@ def test_every_missing_translation_is_listed_at_once(project_copy, tmp_path, cap
 
 
 def test_a_value_after_the_cut_off_is_named_with_the_reason(project_copy, tmp_path, capsys):
-    replace(project_copy / 'reports/2012/en/trade.md', '{{ year }}',
+    replace(project_copy / 'reports/beyond-the-border/2012/en/trade.md', '{{ year }}',
             '{{ year }} ({{ goods_trade[2013] }})')
     status = main(['--project', str(project_copy), 'build', '2012', '--lang', 'en',
                    '--out', str(tmp_path / 'x.pdf')])
@@ -226,8 +226,8 @@ def test_a_value_after_the_cut_off_is_named_with_the_reason(project_copy, tmp_pa
 # --- drafts and revisions ----------------------------------------------------------------
 
 def test_a_draft_revision_is_marked_on_every_page_and_in_title_and_name(project_copy, tmp_path):
-    replace(project_copy / 'reports/2015/edition.toml', 'status = "final"', 'status = "draft"')
-    replace(project_copy / 'reports/2015/edition.toml', 'revision = 1',
+    replace(project_copy / 'reports/beyond-the-border/2015/edition.toml', 'status = "final"', 'status = "draft"')
+    replace(project_copy / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1',
             'revision = 2\nrevision_note = { en = "Corrected the 2014 truck figure.", '
             'fr = "Correction du chiffre des camions pour 2014." }')
     out = tmp_path / 'out'
@@ -253,11 +253,11 @@ def test_a_final_carries_no_draft_mark(all_built):
 
 
 def test_a_revision_after_the_first_needs_its_note(project_copy, capsys):
-    replace(project_copy / 'reports/2015/edition.toml', 'revision = 1', 'revision = 2')
+    replace(project_copy / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1', 'revision = 2')
     status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'en',
                    '--out', str(project_copy / 'x.pdf')])
     assert status == 1
-    assert ('error: reports/2015/edition.toml:8: revision: revision 2 needs a revision_note '
+    assert ('error: reports/beyond-the-border/2015/edition.toml:8: revision: revision 2 needs a revision_note '
             'saying what changed since the last revision') in capsys.readouterr().err
 
 
@@ -276,11 +276,11 @@ def test_list_shows_every_edition(capsys):
 
 def test_new_edition_starts_next_year_as_a_draft_that_builds(project_copy, tmp_path, capsys):
     import shutil
-    shutil.rmtree(project_copy / 'reports/2015')
+    shutil.rmtree(project_copy / 'reports/beyond-the-border/2015')
     assert main(['--project', str(project_copy), 'new-edition', '2015', '--from', '2014']) == 0
     err = capsys.readouterr().err
-    assert 'created reports/2015/ from edition 2014' in err
-    assert 'reports/2015/en/executive-summary.md' in err        # typed years to review
+    assert 'created reports/beyond-the-border/2015/ from edition 2014' in err
+    assert 'reports/beyond-the-border/2015/en/executive-summary.md' in err        # typed years to review
     config = load_edition(Project.at(project_copy), '2015').config
     assert (config.id, config.year, config.data_through) == ('2015', 2015, 2015)
     assert config.status == 'draft' and config.revision == 1 and config.revision_note is None
@@ -290,8 +290,8 @@ def test_new_edition_starts_next_year_as_a_draft_that_builds(project_copy, tmp_p
     assert config.publication_date.isoformat() == '2016-05-19'
     for lang in ('en', 'fr'):
         for section in config.sections:
-            assert (project_copy / 'reports/2015' / lang / f'{section}.md').read_bytes() == \
-                (project_copy / 'reports/2014' / lang / f'{section}.md').read_bytes()
+            assert (project_copy / 'reports/beyond-the-border/2015' / lang / f'{section}.md').read_bytes() == \
+                (project_copy / 'reports/beyond-the-border/2014' / lang / f'{section}.md').read_bytes()
     out = tmp_path / 'out'
     assert main(['--project', str(project_copy), 'build', '2015', '--lang', 'en',
                  '--out-dir', str(out)]) == 0
@@ -301,10 +301,10 @@ def test_new_edition_starts_next_year_as_a_draft_that_builds(project_copy, tmp_p
 
 
 def test_new_edition_never_overwrites(project_copy, capsys):
-    before = (project_copy / 'reports/2015/edition.toml').read_bytes()
+    before = (project_copy / 'reports/beyond-the-border/2015/edition.toml').read_bytes()
     assert main(['--project', str(project_copy), 'new-edition', '2015', '--from', '2014']) == 1
-    assert 'edition 2015 already exists in reports/2015; nothing was changed' in \
+    assert 'edition 2015 already exists in reports/beyond-the-border/2015; nothing was changed' in \
         capsys.readouterr().err
-    assert (project_copy / 'reports/2015/edition.toml').read_bytes() == before
+    assert (project_copy / 'reports/beyond-the-border/2015/edition.toml').read_bytes() == before
     assert [p.name for p in (project_copy / 'reports').iterdir()
             if p.name.startswith('.')] == []

@@ -62,70 +62,70 @@ CASES = {
         lambda p: 'data/nexus_membership.csv:1: file is empty: expected a header row with '
                   'the columns as_of, members, statement, source, source_url, note'),
     'unknown name in a section': (
-        lambda p: replace(p / 'reports/2015/en/trade.md', '{{ goods_trade[year] }}',
+        lambda p: replace(p / 'reports/beyond-the-border/2015/en/trade.md', '{{ goods_trade[year] }}',
                           '{{ goods_trad[year] }}'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'goods_trad[year]')}: unknown value: "
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'goods_trad[year]')}: unknown value: "
                   "'goods_trad' is undefined (see README, \"Values from the data\")"),
     'python internals in a section': (
-        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ ''.__class__.__mro__ }}\n"),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '__class__')}: not allowed in the "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', "\n{{ ''.__class__.__mro__ }}\n"),
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '__class__')}: not allowed in the "
                   "narrative: access to attribute '__class__' of 'str' object is unsafe."),
     'image outside the project': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](../../../../secret.png)\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'secret.png')}: image "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](../../../../secret.png)\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'secret.png')}: image "
                   "'../../../../secret.png' is outside the project; only files inside it can be used "
                   "(copy the file in)"),
     'image from the web': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](https://example.org/m.png)\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'example.org')}: image "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](https://example.org/m.png)\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'example.org')}: image "
                   "'https://example.org/m.png' is not allowed: images must be files inside the "
                   "project (no http://, https://, file:// or other addresses)"),
     'raw HTML in a section': (
-        lambda p: append(p / 'reports/2015/en/threats.md', '\n<script>alert(1)</script>\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '<script>')}: raw HTML is not "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', '\n<script>alert(1)</script>\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '<script>')}: raw HTML is not "
                   "allowed in the narrative; write Markdown instead (found "
                   "'<script>alert(1)</script>')"),
     'malformed TOML': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'revision = 1', 'revision = = 1'),
-        lambda p: f"reports/2015/edition.toml:"
-                  f"{line_of(p / 'reports/2015/edition.toml', 'revision = = 1')}: "
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1', 'revision = = 1'),
+        lambda p: f"reports/beyond-the-border/2015/edition.toml:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/edition.toml', 'revision = = 1')}: "
                   "not valid TOML: Invalid value"),
     'unknown config key': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'revision = 1',
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1',
                           'revision = 1\nrevison_date = 2016-01-01'),
-        lambda p: f"reports/2015/edition.toml:"
-                  f"{line_of(p / 'reports/2015/edition.toml', 'revison_date')}: "
+        lambda p: f"reports/beyond-the-border/2015/edition.toml:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/edition.toml', 'revison_date')}: "
                   "'revison_date': unknown key"),
     'wrong type in config': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'revision = 1', 'revision = "one"'),
-        lambda p: f"reports/2015/edition.toml:"
-                  f"{line_of(p / 'reports/2015/edition.toml', 'revision = ')}: "
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'revision = 1', 'revision = "one"'),
+        lambda p: f"reports/beyond-the-border/2015/edition.toml:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/edition.toml', 'revision = ')}: "
                   "'revision': input should be a valid integer, got 'one'"),
     'section listed but missing': (
-        lambda p: (p / 'reports/2015/en/threats.md').unlink(),
-        lambda p: "reports/2015/en/threats.md: section 'threats' is listed in edition.toml "
+        lambda p: (p / 'reports/beyond-the-border/2015/en/threats.md').unlink(),
+        lambda p: "reports/beyond-the-border/2015/en/threats.md: section 'threats' is listed in edition.toml "
                   "but its file is missing"),
     'section file not listed': (
-        lambda p: (p / 'reports/2015/en/extra.md').write_text('---\ntitle: Extra\n---\nText\n'),
-        lambda p: "reports/2015/en/extra.md: section file is not listed in 'sections' of "
-                  "reports/2015/edition.toml"),
+        lambda p: (p / 'reports/beyond-the-border/2015/en/extra.md').write_text('---\ntitle: Extra\n---\nText\n'),
+        lambda p: "reports/beyond-the-border/2015/en/extra.md: section file is not listed in 'sections' of "
+                  "reports/beyond-the-border/2015/edition.toml"),
     'section not UTF-8': (
-        lambda p: (p / 'reports/2015/en/threats.md').write_bytes(
+        lambda p: (p / 'reports/beyond-the-border/2015/en/threats.md').write_bytes(
             b'---\ntitle: Threats\n---\n\nCaf\xe9 text\n'),
-        lambda p: 'reports/2015/en/threats.md:5: not UTF-8 text; save the file as UTF-8'),
+        lambda p: 'reports/beyond-the-border/2015/en/threats.md:5: not UTF-8 text; save the file as UTF-8'),
     'skipped heading level': (
-        lambda p: append(p / 'reports/2015/en/threats.md', '\n#### Too deep\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', 'Too deep')}: heading level "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', '\n#### Too deep\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', 'Too deep')}: heading level "
                   "skipped: '####' follows '##' (use '###')"),
     'required config key missing': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'year = 2015 ', '# year = 2015 '),
-        lambda p: "reports/2015/edition.toml: 'year': required key is missing"),
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'year = 2015 ', '# year = 2015 '),
+        lambda p: "reports/beyond-the-border/2015/edition.toml: 'year': required key is missing"),
     'value above the allowed maximum': (
         lambda p: replace(p / 'data/us_canada_two_way_goods_trade_2002_2017.csv',
                           '2014,662.10,', '2014,66210,'),
@@ -137,94 +137,94 @@ CASES = {
         lambda p: "data/us_goods_exports_to_canada.csv:7: column 'year': 2150 is above the "
                   "maximum 2100"),
     "a year after the edition's cut-off": (
-        lambda p: replace(p / 'reports/2015/en/trade.md', '{{ goods_trade[year] }}',
+        lambda p: replace(p / 'reports/beyond-the-border/2015/en/trade.md', '{{ goods_trade[year] }}',
                           '{{ goods_trade[2017] }}'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'goods_trade[2017]')}: unknown "
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'goods_trade[2017]')}: unknown "
                   "value: goods_trade[2017]: no value for 2017 in "
                   "data/us_canada_two_way_goods_trade_2002_2017.csv; this edition has "
                   '2002–2016 (data through 2016) (see README, "Values from the data")'),
     'unknown chart type': (
-        lambda p: replace(p / 'charts/charts.toml', 'kind = "bar"', 'kind = "pie"'),
-        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', PIE)}: [us-exports] "
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'kind = "bar"', 'kind = "pie"'),
+        lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', PIE)}: [us-exports] "
                   "'kind': input should be 'line', 'bar', 'hbar' or 'points'"),
     'unknown chart series': (
-        lambda p: replace(p / 'charts/charts.toml', 'y = "trucks_thousands"', 'y = "lorries"'),
-        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', 'lorries')}: "
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'y = "trucks_thousands"', 'y = "lorries"'),
+        lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', 'lorries')}: "
                   "[truck-crossings] dataset 'truck_crossings' has no column 'lorries'"),
     'figure without alt text': (
-        lambda p: replace(p / 'charts/charts.toml', 'alt.en = "Bar chart of U.S.',
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'alt.en = "Bar chart of U.S.',
                           'alt.en = "" # "Bar chart of U.S.'),
-        lambda p: f"charts/charts.toml:{line_of(p / 'charts/charts.toml', NO_ALT)}: "
+        lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', NO_ALT)}: "
                   "[us-exports] 'alt.en' is empty: describe what the chart shows, for readers "
                   "who cannot see it"),
     'table without a header row': (
-        lambda p: append(p / 'reports/2015/en/threats.md',
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md',
                          '\n|  |  |\n|---|---|\n| a | b |\n\nTable: Letters\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '|  |  |')}: a table column has "
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '|  |  |')}: a table column has "
                   "no heading: give every column of the first row a heading (screen readers "
                   "announce it with each cell)"),
     'Markdown image without alt text': (
-        lambda p: ((p / 'reports/2015/en/map.png').write_bytes(b'\x89PNG\r\n\x1a\n'),
-                   append(p / 'reports/2015/en/trade.md', '\n![](map.png)\n')),
-        lambda p: f"reports/2015/en/trade.md:{line_of(p / 'reports/2015/en/trade.md', '](map')}"
+        lambda p: ((p / 'reports/beyond-the-border/2015/en/map.png').write_bytes(b'\x89PNG\r\n\x1a\n'),
+                   append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![](map.png)\n')),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', '](map')}"
                   ": image 'map.png' has no alt text: write ![what the image shows](map.png)"),
     'link to https': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\nSee [the site](https://example.org).\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'example.org')}: link to "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\nSee [the site](https://example.org).\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'example.org')}: link to "
                   "'https://example.org' is not allowed: links may only point inside the report "
                   "(#id) or be mailto: addresses"),
     'link to file://': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\nSee [this](file:///etc/passwd).\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'file:///')}: link to "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\nSee [this](file:///etc/passwd).\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'file:///')}: link to "
                   "'file:///etc/passwd' is not allowed: links may only point inside the report "
                   "(#id) or be mailto: addresses"),
     'image from file://': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](file:///etc/map.png)\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', 'file:///')}: image "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](file:///etc/map.png)\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'file:///')}: image "
                   "'file:///etc/map.png' is not allowed: images must be files inside the "
                   "project (no http://, https://, file:// or other addresses)"),
     'image at an absolute path': (
-        lambda p: append(p / 'reports/2015/en/trade.md', '\n![Map](/etc/map.png)\n'),
-        lambda p: f"reports/2015/en/trade.md:"
-                  f"{line_of(p / 'reports/2015/en/trade.md', '/etc/map.png')}: image "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](/etc/map.png)\n'),
+        lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', '/etc/map.png')}: image "
                   "'/etc/map.png' is not allowed: use a path relative to the section file, not "
                   "an absolute path"),
     'raw <iframe>': (
-        lambda p: append(p / 'reports/2015/en/threats.md',
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md',
                          '\n<iframe src="https://example.org"></iframe>\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '<iframe')}: raw HTML is not "
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '<iframe')}: raw HTML is not "
                   "allowed in the narrative; write Markdown instead (found '<iframe "
                   "src=\"https://example.org\"></ifra')"),
     'raw <img onerror>': (
-        lambda p: append(p / 'reports/2015/en/threats.md',
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md',
                          '\nText <img src=x onerror="alert(1)"> here.\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', 'onerror')}: raw HTML is not "
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', 'onerror')}: raw HTML is not "
                   "allowed in the narrative; write Markdown instead (found '<img src=x "
                   "onerror=\"alert(1)\">')"),
     'raw <style>': (
-        lambda p: append(p / 'reports/2015/en/threats.md',
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md',
                          '\n<style>body { display: none }</style>\n'),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '<style>')}: raw HTML is not "
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '<style>')}: raw HTML is not "
                   "allowed in the narrative; write Markdown instead (found '<style>body { "
                   "display: none }</style>')"),
     'Jinja reaching for globals': (
-        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ range.__globals__ }}\n"),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '__globals__')}: not allowed in "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', "\n{{ range.__globals__ }}\n"),
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '__globals__')}: not allowed in "
                   "the narrative: access to attribute '__globals__' of 'method' object is "
                   "unsafe."),
     'Jinja reaching for a class': (
-        lambda p: append(p / 'reports/2015/en/threats.md', "\n{{ fact.__class__.__mro__ }}\n"),
-        lambda p: f"reports/2015/en/threats.md:"
-                  f"{line_of(p / 'reports/2015/en/threats.md', '__mro__')}: not allowed in "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', "\n{{ fact.__class__.__mro__ }}\n"),
+        lambda p: f"reports/beyond-the-border/2015/en/threats.md:"
+                  f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '__mro__')}: not allowed in "
                   "the narrative: access to attribute '__class__' of 'Values' object is "
                   "unsafe."),
     'enormous data file': (
@@ -234,12 +234,12 @@ CASES = {
                   ': more than 20,000 rows: too large for a report table (split or summarise '
                   'the data first)'),
     'enormous section': (
-        lambda p: append(p / 'reports/2015/en/threats.md', 'word ' * 1_000_000),
-        lambda p: "reports/2015/en/threats.md: section 'threats' is 4.8 MB; at most 256 KB "
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/threats.md', 'word ' * 1_000_000),
+        lambda p: "reports/beyond-the-border/2015/en/threats.md: section 'threats' is 4.8 MB; at most 256 KB "
                   'is allowed for it'),
 }
 
-T, TR = 'reports/2015/en/threats.md', 'reports/2015/en/trade.md'
+T, TR = 'reports/beyond-the-border/2015/en/threats.md', 'reports/beyond-the-border/2015/en/trade.md'
 
 
 def at(p: Path, relative: str, needle: str) -> str:
@@ -252,7 +252,7 @@ def note(text: str):
 
 
 def image(data: bytes, name: str = 'map.png'):
-    return lambda p: ((p / 'reports/2015/en' / name).write_bytes(data),
+    return lambda p: ((p / 'reports/beyond-the-border/2015/en' / name).write_bytes(data),
                       append(p / TR, f'\n![Map of the crossings]({name})\n'))
 
 
@@ -291,14 +291,14 @@ CASES |= {
                   '(found a heading)'),
     # 2. Paths in declarations are names, never paths.
     'a section entry with ../': (
-        lambda p: replace(p / 'reports/2015/edition.toml', '"threats",', '"../../threats",'),
-        lambda p: f"{at(p, 'reports/2015/edition.toml', 'sections = [')}: 'sections': "
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', '"threats",', '"../../threats",'),
+        lambda p: f"{at(p, 'reports/beyond-the-border/2015/edition.toml', 'sections = [')}: 'sections': "
                   "'../../threats' is not a section name: write lower-case letters, digits and "
                   'hyphens (a name, not a path)'),
     'a series with ../': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'series = "beyond-the-border"',
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'series = "beyond-the-border"',
                           'series = "../../x"'),
-        lambda p: f"{at(p, 'reports/2015/edition.toml', 'series = ')}: 'series': '../../x' is "
+        lambda p: f"{at(p, 'reports/beyond-the-border/2015/edition.toml', 'series = ')}: 'series': '../../x' is "
                   'not a series name: write lower-case letters, digits and hyphens (a name, '
                   'not a path)'),
     'a dataset file with ../': (
@@ -334,17 +334,17 @@ CASES |= {
                   'or recursive loops nested more than 30 deep (one that calls itself?)'),
     'map(attribute=…) of a name that does not exist': (
         lambda p: append(p / T, "\n{{ top_states | map(attribute='nope') | list }}\n"),
-        lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.facts.StateExports object' "
+        lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.values.Record object' "
                   "has no attribute 'nope' (see README, \"Values from the data\")"),
     'a chart title with an unclosed {': (
-        lambda p: replace(p / 'charts/charts.toml', 'title.en = "', 'title.en = "{first_x '),
-        lambda p: f"{at(p, 'charts/charts.toml', '{first_x Two-way')}: [goods-trade] "
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'title.en = "', 'title.en = "{first_x '),
+        lambda p: f"{at(p, 'reports/beyond-the-border/charts.toml', '{first_x Two-way')}: [goods-trade] "
                   "'title.en': '{first_x Two-way trade in "
                   "goods between ' is not closed: write {{ for a literal brace"),
     'a chart title reaching for a class': (
-        lambda p: replace(p / 'charts/charts.toml', 'title.en = "',
+        lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'title.en = "',
                           'title.en = "{first_x.__class__.__mro__}'),
-        lambda p: f"{at(p, 'charts/charts.toml', '__mro__')}: [goods-trade] "
+        lambda p: f"{at(p, 'reports/beyond-the-border/charts.toml', '__mro__')}: [goods-trade] "
                   "'title.en': access to attribute "
                   "'__class__' of 'str' object is unsafe."),
     'a data cell over 131,072 characters': (
@@ -387,9 +387,9 @@ CASES |= {
         lambda p: f"{at(p, T, 'snowman')}: the bundled fonts have no glyph for '☃' (U+2603): "
                   'it would print as a box; use another character'),
     'a line separator in a title of edition.toml': (
-        lambda p: replace(p / 'reports/2015/edition.toml', 'en = "Beyond',
+        lambda p: replace(p / 'reports/beyond-the-border/2015/edition.toml', 'en = "Beyond',
                           'en = "A\u2028Beyond'),
-        lambda p: f"reports/2015/edition.toml:{line_of(p / 'reports/2015/edition.toml', '[title]') + 1}: "
+        lambda p: f"reports/beyond-the-border/2015/edition.toml:{line_of(p / 'reports/beyond-the-border/2015/edition.toml', '[title]') + 1}: "
                   "'title.en': the text holds a control character (U+2028) at character 2; "
                   'remove it (it may come from copying out of another program)'),
     'a bidirectional override in a section title': (
@@ -417,7 +417,7 @@ def test_bad_input_is_refused_with_one_clear_message(case, project_copy, tmp_pat
 
 
 def test_debug_shows_the_traceback(project_copy, capsys):
-    replace(project_copy / 'reports/2015/en/trade.md', '{{ goods_trade[year] }}', '{{ nope }}')
+    replace(project_copy / 'reports/beyond-the-border/2015/en/trade.md', '{{ goods_trade[year] }}', '{{ nope }}')
     status = main(['--project', str(project_copy), '--debug', 'build', '2015', '--lang', 'en',
                    '--out', str(project_copy / 'x.pdf')])
     assert status == 1
@@ -426,7 +426,7 @@ def test_debug_shows_the_traceback(project_copy, capsys):
 
 def test_a_byte_order_mark_at_the_top_is_no_problem(project_copy, tmp_path, capsys):
     """Editors on Windows save UTF-8 with a byte-order mark: it is read as UTF-8."""
-    for name in ('reports/2015/en/threats.md', 'reports/2015/edition.toml'):
+    for name in ('reports/beyond-the-border/2015/en/threats.md', 'reports/beyond-the-border/2015/edition.toml'):
         path = project_copy / name
         path.write_bytes(b'\xef\xbb\xbf' + path.read_bytes())
     out = tmp_path / 'report.pdf'

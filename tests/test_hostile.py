@@ -63,18 +63,18 @@ def marked_csv(text: str) -> str:
 
 CASES = {
     'a section entry with ../': (
-        lambda p, s: replace(p / 'reports/2015/edition.toml', '"threats",',
+        lambda p, s: replace(p / 'reports/beyond-the-border/2015/edition.toml', '"threats",',
                              '"../../../secrets/threats",'),
-        "reports/2015/edition.toml:"),
+        "reports/beyond-the-border/2015/edition.toml:"),
     'a section that is a link out': (
-        lambda p, s: link_out(p, 'reports/2015/en/threats.md', s, marked_section),
-        "reports/2015/en/threats.md: section 'threats' leads outside the project"),
+        lambda p, s: link_out(p, 'reports/beyond-the-border/2015/en/threats.md', s, marked_section),
+        "reports/beyond-the-border/2015/en/threats.md: section 'threats' leads outside the project"),
     'a language folder that is a link out': (
-        lambda p, s: link_out(p, 'reports/2015/en', s),
+        lambda p, s: link_out(p, 'reports/beyond-the-border/2015/en', s),
         "leads outside the project"),
     'an edition folder that is a link out': (
-        lambda p, s: link_out(p, 'reports/2015', s),
-        "reports/2015/edition.toml: the edition configuration leads outside the project"),
+        lambda p, s: link_out(p, 'reports/beyond-the-border/2015', s),
+        "reports/beyond-the-border/2015/edition.toml: the edition configuration leads outside the project"),
     'a dataset file with ../': (
         lambda p, s: replace(p / 'data/datasets.toml',
                              'file = "us_goods_exports_to_canada.csv"',
@@ -92,8 +92,8 @@ CASES = {
         lambda p, s: link_out(p, 'data/datasets.toml', s),
         "data/datasets.toml: the dataset declarations leads outside the project"),
     'the chart definitions as a link out': (
-        lambda p, s: link_out(p, 'charts/charts.toml', s),
-        "charts/charts.toml: the chart definitions leads outside the project"),
+        lambda p, s: link_out(p, 'reports/beyond-the-border/charts.toml', s),
+        "reports/beyond-the-border/charts.toml: the chart definitions leads outside the project"),
     'the chart style as a link out': (
         lambda p, s: link_out(p, 'charts/house.mplstyle', s,
                               lambda t: t + f'\n# {MARKER}\n'),
@@ -111,7 +111,7 @@ CASES = {
         "templates/fonts/Lato-Bold.ttf: the font Lato-Bold.ttf leads outside the project"),
     'an image that is a link out': (
         lambda p, s: _image_out(p, s),
-        "reports/2015/en/trade.md:"),
+        "reports/beyond-the-border/2015/en/trade.md:"),
 }
 
 
@@ -127,8 +127,8 @@ def _image_out(project: Path, secrets: Path) -> None:
     target = secrets / 'map.svg'
     target.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
                       f'<title>{MARKER}</title><rect width="10" height="10"/></svg>')
-    (project / 'reports/2015/en/map.svg').symlink_to(target)
-    with (project / 'reports/2015/en/trade.md').open('a', encoding='utf-8') as stream:
+    (project / 'reports/beyond-the-border/2015/en/map.svg').symlink_to(target)
+    with (project / 'reports/beyond-the-border/2015/en/trade.md').open('a', encoding='utf-8') as stream:
         stream.write('\n![Map of the border crossings](map.svg)\n')
 
 
@@ -180,7 +180,7 @@ def test_nothing_outside_the_project_reaches_an_output(case, planted, capsys):
 
 def test_links_that_stay_inside_keep_working(planted, capsys):
     project, _ = planted
-    section = project / 'reports/2015/en/threats.md'
+    section = project / 'reports/beyond-the-border/2015/en/threats.md'
     kept = project / 'reports/shared-threats.md'
     shutil.move(section, kept)
     section.symlink_to(os.path.relpath(kept, section.parent))

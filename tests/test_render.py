@@ -101,7 +101,7 @@ def test_a_long_word_is_broken_inside_the_margins(project_copy, tmp_path, capsys
     never past the right margin."""
     import pdfplumber
     word = 'x' * 190
-    with (project_copy / 'reports/2015/en/threats.md').open('a', encoding='utf-8') as stream:
+    with (project_copy / 'reports/beyond-the-border/2015/en/threats.md').open('a', encoding='utf-8') as stream:
         stream.write(f'\nSee {word} for more.\n')
     out = tmp_path / 'long.pdf'
     assert main(['--project', str(project_copy), 'build', '2015', '--lang', 'en', '--out',

@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from reportkit.facts import Values, narrative_context
+from reportkit.values import Values, narrative_context
 from reportkit.numbers import Quantity
 from reportkit.sandbox import (LABEL, SECTION, ExpressionError, LimitExceeded, Limits,
                                Sandbox, format_text, render, template_line)
@@ -25,7 +25,7 @@ MEGABYTES = 200.0
 
 
 def _context() -> dict:
-    """A small context shaped like the real one (facts.narrative_values)."""
+    """A small context shaped like the real one (values.declared_values)."""
     def usd(value: float) -> Quantity:
         return Quantity(value, 'usd', 'en')
 
