@@ -118,30 +118,8 @@ def distribute_command(project: Project, args, console: Console) -> int:
         return path
 
     ledger_path = place(args.ledger, 'ledger.sqlite', 'the ledger')
-    series = None
     if args.status:
-        from .distribute import latest_revision
-        from .ledger import Ledger
-        series = latest_revision(archive_dir(project, args), args.edition).series
-        ledger = Ledger(ledger_path, shown_path(project, ledger_path))
-        try:
-            rows = ledger.for_edition(series, args.edition)
-        finally:
-            ledger.close()
-        if not rows:
-            console.print(f'nothing has been sent for edition {escape(args.edition)} yet')
-            return 0
-        table = Table(title=f'Deliveries of edition {args.edition} '
-                            f'({project.show(ledger_path)})', title_justify='left')
-        for name in ('Rev.', 'Stakeholder', 'Address', 'Lang', 'Outcome', 'When', 'Detail'):
-            table.add_column(name)
-        for row in rows:
-            colour = {'sent': 'green', 'failed': 'red'}.get(row.outcome, 'yellow')
-            table.add_row(str(row.revision), escape(row.name), escape(row.email),
-                          row.language, f'[{colour}]{row.outcome}[/]',
-                          row.updated_at.replace('T', ' '), escape(row.detail))
-        Console(highlight=False, width=140).print(table)
-        return 0 if all(row.outcome == 'sent' for row in rows) else 1
+        return _status(project, args, ledger_path, console)
     settings = load_settings(project)
     if args.sender is not None:
         sender = parse_sender(args.sender, given='--sender')
@@ -161,8 +139,10 @@ def distribute_command(project: Project, args, console: Console) -> int:
     def progress(outcome) -> None:
         person = outcome.stakeholder
         detail = f' ({escape(outcome.detail)})' if outcome.detail else ''
+        document = f' {escape(outcome.document)}' if outcome.document else ''
         console.print(f'  {marks[outcome.status]} {escape(person.name)} '
-                      f'<{escape(person.email)}> \\[{person.language}]{detail}', soft_wrap=True)
+                      f'<{escape(person.email)}> \\[{person.language}{document}]{detail}',
+                      soft_wrap=True)
 
     run = distribute(project, args.edition, archive=archive_dir(project, args),
                      stakeholders=stakeholders, ledger_path=ledger_path, transport=transport,
@@ -180,3 +160,34 @@ def distribute_command(project: Project, args, console: Console) -> int:
                       'to retry what failed (nothing is sent twice)')
         return 1
     return 0
+
+
+def _status(project: Project, args, ledger_path: Path, console: Console) -> int:
+    """``distribute --status``: the ledger's rows for the edition (a batch edition's with
+    their document); 1 when one of them is not 'sent'."""
+    from .distribute import known_editions, latest_revision, shown_path
+    from .ledger import Ledger
+    archive = archive_dir(project, args)
+    revision = latest_revision(archive, args.edition, known_editions(project, archive))
+    ledger = Ledger(ledger_path, shown_path(project, ledger_path))
+    try:
+        rows = ledger.for_edition(revision.series, revision.edition)
+    finally:
+        ledger.close()
+    if not rows:
+        console.print(f'nothing has been sent for edition {escape(args.edition)} yet')
+        return 0
+    batch = any(row.document for row in rows)
+    table = Table(title=f'Deliveries of edition {args.edition} '
+                        f'({project.show(ledger_path)})', title_justify='left')
+    for name in ('Rev.', 'Stakeholder', 'Address', 'Lang', *(['Document'] if batch else []),
+                 'Outcome', 'When', 'Detail'):
+        table.add_column(name)
+    for row in rows:
+        colour = {'sent': 'green', 'failed': 'red'}.get(row.outcome, 'yellow')
+        table.add_row(str(row.revision), escape(row.name), escape(row.email), row.language,
+                      *([escape(row.document)] if batch else []),
+                      f'[{colour}]{row.outcome}[/]', row.updated_at.replace('T', ' '),
+                      escape(row.detail))
+    Console(highlight=False, width=140).print(table)
+    return 0 if all(row.outcome == 'sent' for row in rows) else 1

@@ -2,6 +2,9 @@
 body from the language's template (compiled in a sandbox), address headers built by the
 email library and read back before anything is sent, the attachment, and a Message-ID
 that stays the same for every attempt at one delivery.
+
+A message carries one document: the edition in the person's language, or one document
+of a batch edition (``document`` in the template names its key, None otherwise).
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def template_from(source: str, shown: str) -> Template:
 def render_text(template: Template, shown: str, person: Stakeholder, manifest: dict,
                 item: dict, signature: str) -> Text:
     """Subject and body for one stakeholder from the language's template (its first line
-    is ``Subject: …``)."""
+    is ``Subject: …``); ``item`` is the manifest's entry for the document attached."""
     lang = person.language
     note = (manifest.get('revision_note') or {}).get(lang)
     try:
@@ -117,7 +120,7 @@ def render_text(template: Template, shown: str, person: Stakeholder, manifest: d
             publication_date=long_date(dt.date.fromisoformat(manifest['publication_date']),
                                        lang),
             pages=item['pages'], size_kb=round(item['size'] / 1024), sha256=item['sha256'],
-            attachment=item['name'], signature=signature)
+            attachment=item['name'], document=item.get('document'), signature=signature)
     except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError,
             ValueError) as error:
         raise ReportError(f'the template cannot be filled in: {type(error).__name__}: '
@@ -138,7 +141,7 @@ def compose_message(manifest: dict, person: Stakeholder, item: dict, pdf: bytes,
     """The email for one stakeholder. The address headers are built by the standard
     library from (display name, address) pairs, never by formatting strings, so no name
     can add a recipient (and :func:`check_headers` read them back before any is sent)."""
-    message = _headers(manifest, person, sender, text)
+    message = _headers(manifest, person, sender, text, item.get('document'))
     message.set_content(text.body)
     message.add_attachment(pdf, maintype='application', subtype='pdf', filename=item['name'])
     # Set last: a Content-* header set before the attachment would move into the text part.
@@ -146,22 +149,23 @@ def compose_message(manifest: dict, person: Stakeholder, item: dict, pdf: bytes,
     return message
 
 
-def _headers(manifest: dict, person: Stakeholder, sender: Sender, text: Text) -> EmailMessage:
+def _headers(manifest: dict, person: Stakeholder, sender: Sender, text: Text,
+             document: str | None) -> EmailMessage:
     message = EmailMessage(policy=email.policy.default)
     message['From'] = sender.mailbox.header(sender.name)
     message['To'] = person.mailbox.header(person.name)
     message['Subject'] = text.subject
     message['Date'] = format_datetime(dt.datetime.now(dt.timezone.utc))
-    message['Message-ID'] = message_id(manifest, person, sender)
+    message['Message-ID'] = message_id(manifest, person, sender, document)
     return message
 
 
 def check_headers(manifest: dict, person: Stakeholder, sender: Sender, text: Text,
-                  shown: str) -> None:
+                  shown: str, document: str | None = None) -> None:
     """The headers of the message to ``person`` as they will be written, parsed again:
     exactly the headers set, one sender and one recipient, the intended ones; a
     ReportError naming the list ``shown`` and the person's line otherwise."""
-    message = _headers(manifest, person, sender, text)
+    message = _headers(manifest, person, sender, text, document)
     raw = as_sent(message, person.mailbox.wire, sender.mailbox.wire)
     parsed = email.message_from_string(raw.decode('utf-8'), policy=email.policy.default)
     recipients = [a.addr_spec for a in parsed['To'].addresses]
@@ -173,11 +177,14 @@ def check_headers(manifest: dict, person: Stakeholder, sender: Sender, text: Tex
                           path=shown, line=person.line)
 
 
-def message_id(manifest: dict, person: Stakeholder, sender: Sender) -> str:
+def message_id(manifest: dict, person: Stakeholder, sender: Sender,
+               document: str | None = None) -> str:
     """The same for every attempt at one delivery, so that a message sent again after an
     interrupted run is recognised as the same message by mail systems. It is made from
-    the canonical address, so a change of case in the list keeps it."""
+    the canonical address, so a change of case in the list keeps it; a batch document's
+    key (checked by distribute: letters, digits, _ and -) tells its messages apart."""
     who = hashlib.sha256(person.key.encode()).hexdigest()[:16]
     domain = sender.mailbox.ascii_domain or 'localhost'
+    which = f'{document}.' if document else ''
     return (f'<{manifest["series"]}.{manifest["edition"]}.r{manifest["revision"]}.'
-            f'{person.language}.{who}@{domain}>')
+            f'{which}{person.language}.{who}@{domain}>')

@@ -1,8 +1,13 @@
 """The stakeholder list: who receives which editions, in which language.
 
-A CSV file with the columns ``name,email,organization,language`` and an optional
-``editions`` (edition ids separated by spaces or semicolons; empty means every
-edition). It is checked like the data: every problem names its row.
+A CSV file with the columns ``name,email,organization,language`` and two optional ones:
+``editions``, the editions a person receives, named as on the command line (``2015``
+when one series has an edition of that name, ``state-trade/2016`` always; empty means
+every edition), and ``documents``, the documents of a batch edition they receive (its
+rows' keys, ``MI; OH``, in any case). Both are separated by semicolons, commas or
+spaces. The list is checked like the data: every problem names its row. What a row
+receives of one edition (and whether its documents are the edition's) is
+:func:`choose`'s to say, given what the edition offers.
 
 Addresses are checked here, by one function (:func:`check_address`) used for every
 address the distribution handles: the stakeholders' and the sender's. Each has one
@@ -28,7 +33,11 @@ from .typography import LANGUAGES
 from .errors import DataError, ReportError, raise_all
 
 COLUMNS = ('name', 'email', 'organization', 'language')
-OPTIONAL = ('editions',)
+OPTIONAL = ('editions', 'documents')
+EDITION_NAME = re.compile(r'(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}/)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}')
+"""An edition as the list names it: ``<edition>`` or ``<series>/<edition>``."""
+DOCUMENT_KEY = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]{0,63}')
+"""A batch document's key as the list names it (a row's key: ``MI``)."""
 LIST_LIMIT = 10 * files.MB
 """The largest stakeholder list read (about 100,000 rows)."""
 CELL_LIMIT = 200
@@ -116,9 +125,12 @@ class Stakeholder:
     organization: str
     language: str
     editions: frozenset[str]
-    """Editions wanted; empty means all."""
+    """Editions wanted (``2015``, ``state-trade/2016``); empty means all."""
     line: int
     mailbox: Mailbox | None = None
+    documents: tuple[str, ...] = ()
+    """The batch documents wanted, as the list gives them, in its order, each once
+    (whatever its case)."""
 
     def __post_init__(self) -> None:
         if self.mailbox is None:
@@ -129,8 +141,76 @@ class Stakeholder:
         """The canonical address: the ledger's key."""
         return self.mailbox.key
 
-    def wants(self, edition: str) -> bool:
-        return not self.editions or edition in self.editions
+    def wants(self, series: str, edition: str) -> bool:
+        """Whether the person receives ``edition`` of ``series`` (an entry names it alone
+        or with its series; :func:`choose` refuses one that could mean several series)."""
+        return not self.editions or bool({edition, f'{series}/{edition}'} & self.editions)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What one revision of an edition has to send: its languages and documents."""
+
+    series: str
+    edition: str
+    revision: int
+    languages: tuple[str, ...]
+    documents: tuple[str, ...]
+    """A batch edition's document keys, in its order; () for one per language."""
+    known: frozenset[str] = frozenset()
+    """Every edition's full name (``<series>/<edition>``) the project and archive hold:
+    what an edition named alone in the list could mean."""
+
+    @property
+    def name(self) -> str:
+        return f'{self.series}/{self.edition}'
+
+
+def choose(people: list[Stakeholder], offer: Offer,
+           shown: str) -> tuple[list[tuple[Stakeholder, str | None]], list[ReportError]]:
+    """What each of ``people`` (who want the edition) receives of ``offer``: (person,
+    document key or None) in the list's order, a person's documents in their row's
+    order, each once; and the problems, each naming the list ``shown`` and the row."""
+    chosen: list[tuple[Stakeholder, str | None]] = []
+    problems: list[ReportError] = []
+    keys = {d.casefold(): d for d in offer.documents}
+    for person in people:
+        problem = _refusal(person, offer, keys)
+        if problem:
+            problems.append(DataError(problem, path=shown, line=person.line))
+        elif not offer.documents:
+            chosen.append((person, None))
+        else:
+            chosen += [(person, keys[d.casefold()]) for d in person.documents]
+    return chosen, problems
+
+
+def _refusal(person: Stakeholder, offer: Offer, keys: dict[str, str]) -> str | None:
+    """Why ``person``'s row asks what ``offer`` cannot give, or None."""
+    listed = ', '.join(offer.documents[:8]) + (
+        f', … ({len(offer.documents)} in all)' if len(offer.documents) > 8 else '')
+    others = sorted(name for name in offer.known - {offer.name}
+                    if name.split('/', 1)[-1] == offer.edition)
+    if offer.edition in person.editions and offer.name not in person.editions and others:
+        return (f"column 'editions': {offer.edition!r} could be "
+                f"{' or '.join([offer.name] + others)}: write the one this person receives, "
+                f'e.g. {offer.name}')
+    if person.language not in offer.languages:
+        return (f'{person.email} wants {person.language}, but edition {offer.name} revision '
+                f'{offer.revision} was published in {", ".join(offer.languages)} only')
+    if not offer.documents:
+        return None if not person.documents else (
+            f"column 'documents': edition {offer.name} is one document per language, with "
+            f'no documents to choose from ({person.documents[0]!r}): leave the cell empty, '
+            "or name in 'editions' the batch editions this row is for")
+    if not person.documents:
+        return (f"column 'documents': empty, but edition {offer.name} is one document per "
+                f'row of its data ({listed}): name the ones this person receives')
+    unknown = [d for d in person.documents if d.casefold() not in keys]
+    if unknown:
+        return (f"column 'documents': {unknown[0]!r} is not a document of edition "
+                f'{offer.name} (its documents: {listed})')
+    return None
 
 
 def list_root(project_root: Path, path: Path) -> tuple[Path, str]:
@@ -158,8 +238,8 @@ def load_stakeholders(path: Path, shown: str,
                                limit=LIST_LIMIT, error=DataError, place=place)
     except FileNotFoundError:
         raise ReportError('no stakeholder list here: create it (columns name, email, '
-                          'organization, language, and optionally editions), or name '
-                          'another with --list', path=shown) from None
+                          'organization, language, and optionally editions and '
+                          'documents), or name another with --list', path=shown) from None
     reader = csv.reader(io.StringIO(text, newline=''))
     try:
         return _check_rows(reader, shown)
@@ -181,7 +261,8 @@ def _check_rows(reader, shown: str) -> list[Stakeholder]:
             parts.append('unexpected column ' + ', '.join(f"'{c}'" for c in unknown))
         if twice:
             parts.append('column ' + ', '.join(f"'{c}'" for c in twice) + ' given twice')
-        raise DataError('; '.join(parts) + f" (expected: {', '.join(COLUMNS)}[, editions])",
+        raise DataError('; '.join(parts) + f" (expected: {', '.join(COLUMNS)}"
+                        '[, editions][, documents])',
                         path=shown, line=1)
     problems: list[ReportError] = []
     people: list[Stakeholder] = []
@@ -195,49 +276,68 @@ def _check_rows(reader, shown: str) -> list[Stakeholder]:
                                       path=shown, line=line))
             continue
         cells = {column: cell.strip() for column, cell in zip(header, row)}
-        where = dict(path=shown, line=line)
         if not cells['name']:
-            problems.append(DataError("column 'name': empty", **where))
-        broken = [(c, unsafe_character(cells.get(c, ''))) for c in COLUMNS + OPTIONAL]
-        broken = [(c, problem) for c, problem in broken if problem]
-        if broken:   # a line break in a name would break the message's headers
-            column, problem = broken[0]
-            problems.append(DataError(f"column '{column}': contains a line break or "
-                                      f'another control character ({problem})', **where))
-            continue
-        long = [c for c in ('name', 'organization') if len(cells[c]) > CELL_LIMIT]
-        if long:
-            problems.append(DataError(f"column '{long[0]}': {len(cells[long[0]]):,} "
-                                      f'characters; at most {CELL_LIMIT} are allowed', **where))
-            continue
+            problems.append(DataError("column 'name': empty", path=shown, line=line))
         try:
-            mailbox = check_address(cells['email'])
-        except ValueError as error:
-            problems.append(DataError(f"column 'email': {_shown(cells['email'])} is not a "
-                                      f'valid address ({error})', **where))
+            person = _person(cells, shown, line)
+        except DataError as error:
+            problems.append(error)
             continue
-        language = cells['language'].lower()
-        if language not in LANGUAGES:
-            problems.append(DataError(f"column 'language': {_shown(cells['language'])} is "
-                                      f"not one of {', '.join(LANGUAGES)}", **where))
+        if person.key in seen:
+            problems.append(DataError(f'duplicate address {person.email} (first on line '
+                                      f'{seen[person.key]})', path=shown, line=line))
             continue
-        editions = frozenset(e for e in re.split(r'[\s;,]+', cells.get('editions', '')) if e)
-        bad = sorted(e for e in editions if not re.fullmatch(r'\d{4}', e))
-        if bad:
-            problems.append(DataError(f"column 'editions': {_shown(bad[0])} is not an "
-                                      'edition (write years, e.g. 2014; 2015)', **where))
-            continue
-        if mailbox.key in seen:
-            problems.append(DataError(f'duplicate address {mailbox.address} (first on line '
-                                      f'{seen[mailbox.key]})', **where))
-            continue
-        seen[mailbox.key] = line
-        people.append(Stakeholder(cells['name'], mailbox.address, cells['organization'],
-                                  language, editions, line, mailbox))
+        seen[person.key] = line
+        people.append(person)
     raise_all(problems, f'{shown}: the stakeholder list has problems')
     if not people:
         raise DataError('the stakeholder list has no one in it', path=shown, line=2)
     return people
+
+
+def _person(cells: dict[str, str], shown: str, line: int) -> Stakeholder:
+    """The stakeholder of one row, checked (but for an empty name); a DataError naming
+    the row otherwise."""
+    where = dict(path=shown, line=line)
+    broken = [(c, unsafe_character(cells.get(c, ''))) for c in COLUMNS + OPTIONAL]
+    broken = [(c, problem) for c, problem in broken if problem]
+    if broken:   # a line break in a name would break the message's headers
+        column, problem = broken[0]
+        raise DataError(f"column '{column}': contains a line break or another control "
+                        f'character ({problem})', **where)
+    long = [c for c in ('name', 'organization') if len(cells[c]) > CELL_LIMIT]
+    if long:
+        raise DataError(f"column '{long[0]}': {len(cells[long[0]]):,} characters; at most "
+                        f'{CELL_LIMIT} are allowed', **where)
+    try:
+        mailbox = check_address(cells['email'])
+    except ValueError as error:
+        raise DataError(f"column 'email': {_shown(cells['email'])} is not a valid address "
+                        f'({error})', **where) from None
+    language = cells['language'].lower()
+    if language not in LANGUAGES:
+        raise DataError(f"column 'language': {_shown(cells['language'])} is not one of "
+                        f"{', '.join(LANGUAGES)}", **where)
+    editions = _words(cells.get('editions', ''))
+    bad = [e for e in editions if not EDITION_NAME.fullmatch(e)]
+    if bad:
+        raise DataError(f"column 'editions': {_shown(bad[0])} is not an edition (write "
+                        'edition names, e.g. 2015; state-trade/2016)', **where)
+    documents = _words(cells.get('documents', ''))
+    bad = [d for d in documents if not DOCUMENT_KEY.fullmatch(d)]
+    if bad:
+        raise DataError(f"column 'documents': {_shown(bad[0])} is not a document key "
+                        "(write the keys of the edition's documents, e.g. MI; OH)", **where)
+    once: dict[str, str] = {}
+    for document in documents:   # each once, as first spelled: 'mi; MI' is one document
+        once.setdefault(document.casefold(), document)
+    return Stakeholder(cells['name'], mailbox.address, cells['organization'], language,
+                       frozenset(editions), line, mailbox, tuple(once.values()))
+
+
+def _words(cell: str) -> list[str]:
+    """The entries of a cell separated by semicolons, commas or spaces."""
+    return [word for word in re.split(r'[\s;,]+', cell) if word]
 
 
 def _shown(value: str) -> str:

@@ -117,11 +117,24 @@ def test_two_cases_of_one_address_in_one_list_are_a_duplicate(site, smtp, tmp_pa
     assert smtp.messages == []
 
 
+FORMAT_1_SCHEMA = '''
+CREATE TABLE IF NOT EXISTS deliveries (
+    email TEXT NOT NULL, name TEXT NOT NULL, series TEXT NOT NULL, edition TEXT NOT NULL,
+    revision INTEGER NOT NULL, language TEXT NOT NULL, attachment TEXT NOT NULL,
+    sha256 TEXT NOT NULL, message_id TEXT NOT NULL, transport TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('sending', 'sent', 'failed')),
+    detail TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (email, series, edition, revision)
+);
+'''
+"""The ledger's table before batch editions (formats 0 and 1): no document column."""
+
+
 def _old_ledger(path: Path, rows: list[tuple[str, str, str]]) -> None:
-    """A ledger as the previous version wrote it: addresses as the list gave them."""
-    from reportkit.ledger import SCHEMA
+    """A ledger as version 0 wrote it: addresses as the list gave them, no documents."""
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
+    db.executescript(FORMAT_1_SCHEMA)
     for address, outcome, when in rows:
         db.execute('INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                    (address, 'Alex', 'beyond-the-border', '2015', 1, 'en', 'x.pdf', 'ab',
@@ -151,7 +164,7 @@ def test_the_ledger_migration_merges_case_variants_and_is_safe_to_run_again(tmp_
         assert ledger_rows(path) == {'alex@example.org': ('sent', ''),
                                      'sam@example.com': ('failed', '')}
     db = sqlite3.connect(path)
-    assert db.execute('PRAGMA user_version').fetchone()[0] == 1
+    assert db.execute('PRAGMA user_version').fetchone()[0] == 2
     db.execute('PRAGMA user_version = 0')          # as if it had been stopped before the end
     db.commit()
     db.close()
