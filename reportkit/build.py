@@ -21,7 +21,6 @@ and matplotlib in a third while the data is read, when charts have to be drawn.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -30,17 +29,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import files   # files.write_atomically, looked up when called (tests replace it)
 from .errors import ReportError, RenderError, problems_of, raise_all, unique
 from .files import Journal
+from .plan import Document, depends, label, plan, weight
 from .prepare import STAGES, BuildRequest, Prepared, Progress, output_name, prepare, quiet
 from .project import Project
 from .render import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import EditionConfig
     from .render import Embedded, Rendered
     from .worker import Worker
 
@@ -68,27 +67,16 @@ def build(project: Project, request: BuildRequest, progress: Progress = quiet,
     return build_many(project, [request], progress, **options)
 
 
-@dataclass
-class _Document:
-    """One PDF of the run: an edition in one language, and where it goes."""
-
-    request: BuildRequest
-    config: EditionConfig
-    lang: str
-    target: Path
-    plan: str | None
-    """What is asked for (document, variant, code, software); None: not cacheable (e.g.
-    --html wants the HTML). The cache key adds the digests of every file it read."""
-    key: str | None = None
-    """The cache key of the PDF, when its inputs are unchanged since it was cached."""
-
-
 def build_many(project: Project, requests: list[BuildRequest], progress: Progress = quiet,
-               *, use_cache: bool = True, jobs: int = 1) -> list[BuildResult]:
+               *, use_cache: bool = True, jobs: int = 1,
+               planned: Callable[[int, int], None] | None = None,
+               dask: str | None = None) -> list[BuildResult]:
     """Check and compose every requested document first, then render them all.
 
     A problem in any document stops the run before any PDF is written; the problems of
-    every document are reported together.
+    every document are reported together. ``planned(documents, to_build)`` is told how
+    many documents the run has and how many are not in the cache (for a progress bar).
+    With ``dask`` (a scheduler's address), the documents are built on that cluster.
     """
     from .render import start_renderer
 
@@ -102,23 +90,25 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
     try:
         from .cache import PdfCache
 
-        documents = _plan(project, requests, use_cache)
+        documents = plan(project, requests, use_cache)
         cache = PdfCache(project.build / 'cache' / 'pdf')
         cache_dir = project.build / 'cache' if use_cache else None
         hits = {id(d): cache.get(d.key) for d in documents if d.key}
         todo = [d for d in documents if hits.get(id(d)) is None]
         # The biggest documents first, so that parallel workers finish together.
-        todo.sort(key=lambda d: -_weight(project, d))
-        if renderer and len(todo) != 1:
+        todo.sort(key=lambda d: -weight(project, d))
+        if planned is not None:
+            planned(len(documents), len(todo))
+        if renderer and (len(todo) != 1 or dask):
             renderer.stop()
             renderer = None
         if todo:
-            rendered = _run(project, todo, progress, cache_dir, jobs, cache, renderer)
+            rendered = _run(project, todo, progress, cache_dir, jobs, cache, renderer, dask)
         results = []
         for document in documents:
             hit = hits.get(id(document))
             if hit is not None:
-                progress(6, STAGES[5], f'{_label(document)} {document.lang}: unchanged, '
+                progress(6, STAGES[5], f'{label(document)} {document.lang}: unchanged, '
                                        'from the cache')
                 try:
                     files.write_atomically(document.target, hit.path.read_bytes(),
@@ -147,92 +137,18 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
             Path(temp).unlink(missing_ok=True)
 
 
-def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[_Document]:
-    from .inputs import code_digests, key, software
-    from .load import load_edition_config
-
-    documents, seen = [], {}
-    versions = software() if use_cache else {}
-    depends = _depends(project)
-    for request in requests:
-        request = dataclasses.replace(request, edition=project.resolve(request.edition))
-        config, series, _ = load_edition_config(project, request.edition)
-        shown = project.show(project.edition_dir(request.edition) / 'edition.toml')
-        languages = request.languages or list(config.languages)
-        items = _items(project, request, use_cache) if series.for_each else [None]
-        if request.out and len(languages) * len(items) > 1:
-            raise ReportError('--out names one file, but the edition has several documents '
-                              'or languages; add --lang (and --only), or use --out-dir')
-        for item in items:
-            for lang in languages:
-                if lang not in config.languages:
-                    raise ReportError(f"edition {request.edition} is not published in "
-                                      f"'{lang}' (languages: {', '.join(config.languages)})",
-                                      path=shown)
-                one = dataclasses.replace(request, languages=[lang], item=item)
-                target = _target(project, one, config, lang)
-                what = f"{request.edition}{' ' + item if item else ''} ({lang})"
-                if target in seen:
-                    raise ReportError(f'{what} and {seen[target]} would both be written to '
-                                      f'{project.show(target)}')
-                seen[target] = what
-                plan = hit = None
-                if use_cache and not request.html:
-                    plan = key('pdf', PDF_VARIANT, request.edition, item, lang, versions,
-                               code_digests())
-                    hit = depends.lookup(plan)
-                documents.append(_Document(one, config, lang, target, plan,
-                                           hit[0] if hit else None))
-    return documents
-
-
-def _items(project: Project, request: BuildRequest, use_cache: bool) -> list[str]:
-    """A batch edition's documents (its data view says which), or those of --only."""
-    from .chartspecs import load_chart_specs
-    from .dataview import data_view
-    from .errors import raise_all
-    from .load import load_edition
-
-    edition = load_edition(project, request.edition, request.languages)
-    view, problems = data_view(project, edition, list(edition.sections),
-                               load_chart_specs(project, edition),
-                               project.build / 'cache' if use_cache else None)
-    if view is None:
-        raise_all(problems, f'edition {request.edition}: inputs are missing or wrong')
-    if not request.only:
-        return list(view.items)
-    unknown = [code for code in request.only if code not in view.items]
-    if unknown:
-        raise ReportError(f"--only: edition {request.edition} has no document "
-                          f"{', '.join(repr(code[:20]) for code in unknown)} (its documents: "
-                          f"{', '.join(view.items[:8])}{'…' if len(view.items) > 8 else ''})")
-    return [code for code in view.items if code in request.only]
-
-
-def _label(document: _Document) -> str:
-    """'<series>/<edition>', and a batch document's key: a document in progress lines."""
-    item = document.request.item
-    return document.request.edition + (f' {item}' if item else '')
-
-
-def _depends(project: Project):
-    from .cache import Depends
-    return Depends(project.build / 'cache' / 'pdf', project.root)
-
-
-def _weight(project: Project, document: _Document) -> int:
-    folder = project.edition_dir(document.request.edition) / document.lang
-    return sum(p.stat().st_size for p in folder.glob('*.md')) + 20_000 * len(
-        document.config.figures)
-
-
-def _run(project: Project, todo: list[_Document], progress: Progress,
-         cache_dir: Path | None, jobs: int, cache, renderer: Worker | None
-         ) -> dict[int, tuple[Path, BuildResult]]:
+def _run(project: Project, todo: list[Document], progress: Progress,
+         cache_dir: Path | None, jobs: int, cache, renderer: Worker | None,
+         dask: str | None = None) -> dict[int, tuple[Path, BuildResult]]:
     """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (one
-    document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there)."""
+    document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there), or
+    as tasks of the Dask cluster at ``dask``."""
     requests = [d.request for d in todo]
-    if jobs > 1 and len(todo) > 1:
+    prepared_all: list[Prepared | None] = [None] * len(todo)
+    if dask:
+        from .cluster import run_on_cluster
+        outputs = run_on_cluster(project, todo, dask, cache_dir, progress)
+    elif jobs > 1 and len(todo) > 1:
         import concurrent.futures as futures
         import multiprocessing
 
@@ -256,7 +172,7 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
                 checked[id(document)] = done.result()
                 failed = isinstance(checked[id(document)], ReportError)
                 progress(5, 'Checked and composed' if not failed else 'Problems found',
-                         f'{_label(document)} {document.lang}')
+                         f'{label(document)} {document.lang}')
             prepared_all = _gather([checked[id(d)] for d in todo], todo)
             finished = _reusable(project, prepared_all, todo, cache, progress)
             running = {pool.submit(_render_quietly, project, prepared, document.target, None,
@@ -266,7 +182,7 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
             for done in futures.as_completed(running):
                 document = running[done]
                 finished[id(document)] = done.result()
-                progress(6, 'Rendered', f'{_label(document)} {document.lang}')
+                progress(6, 'Rendered', f'{label(document)} {document.lang}')
             outputs = [finished[id(d)] for d in todo]
     else:
         prepared_all = _gather([_prepare_quietly(project, request, cache_dir, progress,
@@ -278,7 +194,7 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
             if id(document) in reused:
                 outputs.append(reused[id(document)])
                 continue
-            progress(6, STAGES[5], f'{_label(document)} {document.lang}')
+            progress(6, STAGES[5], f'{label(document)} {document.lang}')
             outputs.append(_render_quietly(project, prepared, document.target, renderer))
     errors = [problem for output in outputs if isinstance(output, ReportError)
               for problem in problems_of(output)]
@@ -290,12 +206,12 @@ def _run(project: Project, todo: list[_Document], progress: Progress,
         for temp, _ in done.values():
             Path(temp).unlink(missing_ok=True)
         raise_all(errors, 'no PDF was written')
-    depends = _depends(project)
+    remembered = depends(project)
     for document, prepared in zip(todo, prepared_all):
         temp, result = done[id(document)]
         if document.plan:
-            cache.put(depends.remember(document.plan, result.reads), Path(temp), result.pages)
-            if not result.cached:
+            cache.put(remembered.remember(document.plan, result.reads), Path(temp), result.pages)
+            if not result.cached and prepared is not None:
                 cache.put(content_key(prepared, document.target.name), Path(temp),
                           result.pages)
     return done
@@ -315,7 +231,7 @@ def content_key(prepared: Prepared, name: str) -> str:
                code_digests())
 
 
-def _reusable(project: Project, prepared_all: list[Prepared], todo: list[_Document], cache,
+def _reusable(project: Project, prepared_all: list[Prepared], todo: list[Document], cache,
               progress: Progress) -> dict[int, tuple[str, BuildResult]]:
     """The documents whose composed content was rendered before (a change elsewhere in
     the data left them as they were): their PDFs copied beside their targets, unrendered."""
@@ -334,7 +250,7 @@ def _reusable(project: Project, prepared_all: list[Prepared], todo: list[_Docume
         with os.fdopen(handle, 'wb') as stream:
             stream.write(hit.path.read_bytes())
         progress(6, 'Unchanged content, not rendered again',
-                 f'{_label(document)} {document.lang}')
+                 f'{label(document)} {document.lang}')
         reused[id(document)] = (temp, BuildResult(
             prepared.edition.name, document.lang, document.target, hit.pages,
             Path(temp).stat().st_size, 0.0, None, dict(prepared.timings), cached=True,
@@ -342,7 +258,7 @@ def _reusable(project: Project, prepared_all: list[Prepared], todo: list[_Docume
     return reused
 
 
-def _gather(results, todo: list[_Document]) -> list[Prepared]:
+def _gather(results, todo: list[Document]) -> list[Prepared]:
     """Every document's phase 1, or every problem of every document at once."""
     prepared, problems = [], []
     for result in results:
@@ -440,13 +356,6 @@ def render_language(project: Project, prepared: Prepared, lang: str, target: Pat
     return rendered, html_copy
 
 
-def _target(project: Project, request: BuildRequest, config: EditionConfig, lang: str) -> Path:
-    if request.out:
-        return request.out.resolve()
-    folder = request.out_dir or project.dist
-    return (folder / output_name(config, lang, request.item)).resolve()
-
-
 def _copy_html(staging: Path, html: Path) -> Path:
     """Copy the composed document: ``html`` plus its assets in the same folder."""
     html = html.resolve()
@@ -459,43 +368,3 @@ def _copy_html(staging: Path, html: Path) -> Path:
             shutil.copyfile(item, target)
     shutil.copyfile(staging / 'index.html', html)
     return html
-
-
-@dataclass
-class Checked:
-    edition: str
-    lang: str
-    pages: int
-    item: str | None = None
-
-
-def check(project: Project, requests: list[BuildRequest], progress: Progress = quiet
-          ) -> list[Checked]:
-    """Every gate, without writing a PDF: inputs, narrative, charts, the composed document,
-    and the PDF rendered in memory. Raises with every problem of every document."""
-    from .load import load_edition_config
-
-    checked, problems = [], []
-    expanded = []
-    for request in requests:
-        request = dataclasses.replace(request, edition=project.resolve(request.edition))
-        _, series, _ = load_edition_config(project, request.edition)
-        items = _items(project, request, False) if series.for_each else [None]
-        expanded += [dataclasses.replace(request, item=item) for item in items]
-    for request in expanded:
-        try:
-            prepared = prepare(project, request, progress)
-        except ReportError as error:
-            problems += problems_of(error)
-            continue
-        for lang in prepared.composed:
-            label = request.edition + (f' {request.item}' if request.item else '')
-            progress(6, 'Rendering in memory to check the PDF', f'{label} {lang}')
-            try:
-                rendered, _ = render_language(project, prepared, lang, None)
-            except ReportError as error:
-                problems += problems_of(error)
-                continue
-            checked.append(Checked(request.edition, lang, rendered.pages, request.item))
-    raise_all(unique(problems), 'the check found problems; fix them before building')
-    return checked

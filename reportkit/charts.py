@@ -102,7 +102,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
                lang: str, shown: str) -> Chart:
     """Draw one figure for ``lang`` from its series."""
     xs, ys, labels = series.xs, series.ys, series.labels
-    fmt = lambda v: decimal(v, lang, spec.digits)  # noqa: E731
+    fmt = value_format(lang, spec.digits)
 
     _, plt = _pyplot()
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -181,6 +181,18 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
     return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
                  for_language(source, lang), for_language(alt, lang),
                  [for_language(c, lang) for c in spec.columns[lang]], rows)
+
+
+def value_format(lang: str, digits: int):
+    """How a chart prints a value: with ``digits`` decimals, and a value too small to
+    show as anything but zero as '<0.1', never as a misleading 0.0."""
+    smallest = 10 ** -digits
+
+    def fmt(value: float) -> str:
+        if value and abs(value) < smallest / 2:
+            return '<' + decimal(smallest, lang, digits)
+        return decimal(value, lang, digits)
+    return fmt
 
 
 HIGHLIGHT, OTHERS = '#af3c43', '#26374a'

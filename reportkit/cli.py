@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from . import __version__
-from .build import build_many
-from .prepare import STAGES, BuildRequest
 from .errors import ReportError
 from .project import Project
 
@@ -72,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                         '(one edition, one language)')
     b.add_argument('--no-cache', action='store_true',
                    help='check, draw and render everything again, even what has not changed')
+    b.add_argument('--dask', metavar='ADDRESS',
+                   help='check and render the documents on this Dask cluster '
+                        '(e.g. tcp://10.0.0.5:8786; needs the cluster extra)')
     b.add_argument('-j', '--jobs', type=int, default=os.cpu_count() or 1, metavar='N',
                    help='documents built at once, each in its own process '
                         '(default: the number of cores, here %(default)s)')
@@ -180,14 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ('build', 'check', 'publish') or getattr(args, 'rebuild', None):
             from .budget import Budget
             Budget.from_environment()   # a bad REPORT_RENDER_* value: one line, before work
-        if args.command == 'build':
-            return _build(project, args, console)
-        if args.command == 'list':
-            return _list(project, console)
-        if args.command == 'check':
-            return _check(project, args, console)
-        if args.command == 'new-edition':
-            return _new_edition(project, args, console)
+        if args.command in ('build', 'check', 'list', 'new-edition'):
+            from . import cli_build
+            command = {'build': cli_build.build_command, 'check': cli_build.check_command,
+                       'list': cli_build.list_command,
+                       'new-edition': cli_build.new_edition_command}[args.command]
+            return command(project, args, console)
         if args.command in ('publish', 'archive', 'distribute'):
             from . import cli_archive
             command = {'publish': cli_archive.publish_command,
@@ -222,124 +219,6 @@ def _keys(text: str) -> list[str]:
     if not keys:
         raise argparse.ArgumentTypeError('name at least one document, e.g. MI,TX')
     return list(dict.fromkeys(keys))
-
-
-def _selected(project: Project, args, verb: str) -> list[str]:
-    """The editions a command names (full names), or every edition with --all."""
-    if args.all and args.editions:
-        raise ReportError('give edition names or --all, not both')
-    names = []
-    for name in args.editions:   # a series' name stands for every edition of it
-        names += project.editions(name) if name in project.series() else \
-            [project.resolve(name)]
-    editions = project.editions() if args.all else list(dict.fromkeys(names))
-    if not editions:
-        known = ', '.join(project.editions()) or 'none'
-        raise ReportError(f'name the edition to {verb}, e.g. {verb} 2015, or use --all '
-                          f'(editions: {known})')
-    return editions
-
-
-def _build(project: Project, args, console: Console) -> int:
-    editions = _selected(project, args, 'build')
-    single = len(editions) == 1 and len(args.languages or []) <= 1
-    for option, value in (('--out', args.out), ('--html', args.html)):
-        if value and not single:
-            raise ReportError(f'{option} names one file: build one edition in one language '
-                              '(use --out-dir for several)')
-    out = project.output(args.out, '--out') if args.out else None
-    html = project.output(args.html, '--html') if args.html else None
-    if html:
-        project.output(html.parent, '--html', folder=True)
-    out_dir = project.output(args.out_dir, '--out-dir', folder=True) if args.out_dir else None
-    started = time.perf_counter()
-    requests = [BuildRequest(edition, args.languages, out, html, out_dir, only=args.only)
-                for edition in editions]
-    results = build_many(project, requests, progress_printer(console), use_cache=not args.no_cache,
-                         jobs=max(1, args.jobs))
-    for result in results:
-        how = ', unchanged' if result.cached else ''
-        console.print(f'[green]wrote[/] {escape(project.show(result.pdf))} '
-                      f'({result.pages} pages, {result.size / 1024:,.0f} KB{how})',
-                      soft_wrap=True)
-        if result.html:
-            console.print(f'[green]wrote[/] {escape(project.show(result.html))} '
-                          '(HTML and assets)', soft_wrap=True)
-    console.print(f'{len(results)} PDF{"s" if len(results) != 1 else ""} '
-                  f'in {time.perf_counter() - started:.1f} s')
-    return 0
-
-
-def _check(project: Project, args, console: Console) -> int:
-    from .build import check
-    editions = _selected(project, args, 'check')
-    started = time.perf_counter()
-    results = check(project, [BuildRequest(edition, args.languages, only=args.only)
-                              for edition in editions], progress_printer(console))
-    for result in results:
-        item = f' {result.item}' if result.item else ''
-        console.print(f'[green]ok[/] {result.edition}{item} {result.lang} '
-                      f'({result.pages} pages)')
-    console.print(f'every check passed; nothing was written '
-                  f'({time.perf_counter() - started:.1f} s)')
-    return 0
-
-
-def _list(project: Project, console: Console) -> int:
-    from .editions import summaries
-    out = Console(highlight=False)
-    editions = summaries(project)
-    if not editions:
-        console.print(f'no editions in {project.show(project.reports)}/ '
-                      '(start one with: new-edition 2016 --from 2015)')
-        return 0
-    table = Table(title=f'Editions in {project.show(project.reports)}/', title_justify='left')
-    for name in ('Edition', 'Covers', 'Data to', 'Languages', 'Revision', 'Status',
-                 'Published'):
-        table.add_column(name)
-    problems = 0
-    for item in editions:
-        c = item.config
-        if c is None:
-            problems += 1
-            table.add_row(item.id, '', '', '', '', '[red]cannot be read[/]', '')
-            continue
-        status = '[yellow]draft[/]' if c.status == 'draft' else 'final'
-        table.add_row(c.id, str(c.year), str(c.data_through), ', '.join(c.languages),
-                      str(c.revision), status, c.publication_date.isoformat())
-    out.print(table)
-    for item in editions:
-        if item.problem:
-            console.print(f'[bold red]error:[/] {escape(item.problem)}', soft_wrap=True)
-    return 1 if problems else 0
-
-
-def _new_edition(project: Project, args, console: Console) -> int:
-    from .editions import new_edition
-    created = new_edition(project, args.edition, args.source)
-    shown = project.show(created.folder)
-    console.print(f'[green]created[/] {escape(shown)}/ from edition {escape(args.source)}: '
-                  f'edition.toml and {len(created.copied)} section files; status draft, '
-                  'revision 1', soft_wrap=True)
-    console.print('Next steps:')
-    console.print(f'  1. Check the dates, data cut-off and figures in {escape(shown)}/edition.toml.')
-    if created.typed_years:
-        console.print(f'  2. Update the narrative: these files still name years of edition '
-                      f'{escape(args.source)}:')
-        for path, count in created.typed_years.items():
-            console.print(f'       {escape(path)} ({count})', soft_wrap=True)
-    else:
-        console.print('  2. Update the narrative for the new year.')
-    console.print(f'  3. Build a draft: python make_report.py build {escape(args.edition)}')
-    return 0
-
-
-def progress_printer(console: Console):
-    """Prints each stage of the work as it starts: '[2/6] Checking the data (…)'."""
-    def progress(step: int, stage: str, detail: str) -> None:
-        console.print(f'\\[{step}/{len(STAGES)}] {stage} [dim]({escape(detail)})[/]',
-                      soft_wrap=True)
-    return progress
 
 
 if __name__ == '__main__':  # pragma: no cover

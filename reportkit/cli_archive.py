@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import progress_printer   # cli.py imports this module only when dispatching
+from .cli_progress import progress_printer
 from .errors import ReportError
 from .project import Project
 

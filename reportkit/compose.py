@@ -66,10 +66,12 @@ def template_env(project: Project, messages: Messages, folder: Path | None = Non
 
 def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragment],
             charts: dict[str, Chart], tables: dict[str, dict],
-            messages: Messages, document: dict | None = None) -> Composed:
+            messages: Messages, document: dict | None = None,
+            records: dict | None = None) -> Composed:
     """Assemble the document for ``lang``; raises with every placement problem at once.
     ``tables`` are the printed tables from the data view, in ``lang``; ``document`` a
-    batch document's ``doc`` and ``this`` (its titles may name its fields)."""
+    batch document's ``doc`` and ``this`` (its titles may name its fields), ``records``
+    its row in every language (for the title of its edition in the other language)."""
     config, series = edition.config, edition.series
     env = template_env(project, messages, series=edition.series_folder)
     _ = messages.gettext
@@ -150,7 +152,7 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
 
     def words(name: str, language: str) -> str:
         """A title of the edition, with a batch document's fields filled in."""
-        return titled(getattr(config, name)[language], (document or {}).get('this'),
+        return titled(getattr(config, name)[language], (records or {}).get(language),
                       edition.config_shown, name)
 
     other_languages = []

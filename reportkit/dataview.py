@@ -81,6 +81,10 @@ class DataView:
             return {}
         return {'doc': item, 'this': self.records[lang][item]}
 
+    def rows_of(self, item: str | None) -> dict[str, Record]:
+        """A batch document's row in every language (lang -> record)."""
+        return {} if item is None else {lang: rows[item] for lang, rows in self.records.items()}
+
     def series_of(self, item: str | None) -> dict[str, dict[str, Series]]:
         return self.series if item is None else self.item_series.get(item, {})
 
@@ -147,7 +151,8 @@ def _extract(project: Project, edition: Edition, languages: list[str],
         except DataError as error:
             problems.append(error)
     if series.for_each:
-        view.items, view.records = _documents(series.for_each, tables, languages)
+        # Every language's row: a document names its other-language edition too.
+        view.items, view.records = _documents(series.for_each, tables, series.languages)
     if not chart_issues:
         for item in (view.items or [None]):
             drawn = view.series if item is None else view.item_series.setdefault(item, {})
@@ -186,7 +191,7 @@ def _declared_problems(edition: Edition, tables: Tables,
                 problems.append(DataError(f"value '{name}': dataset '{spec.dataset}' has "
                                           f"no column '{column}'", path=shown))
         for field_name, names in spec.names.items():
-            if names not in tables:
+            if names not in tables and names not in unreadable:
                 problems.append(DataError(f"value '{name}': 'names.{field_name}' names the "
                                           f"dataset '{names}', which the series does not "
                                           'read', path=shown))

@@ -38,7 +38,8 @@ def summaries(project: Project) -> list[EditionSummary]:
     for edition_id in project.editions():
         path = project.edition_dir(edition_id) / 'edition.toml'
         try:
-            result.append(EditionSummary(edition_id, load_config(path, project.show(path), project.root)))
+            result.append(EditionSummary(edition_id, load_config(path, project.show(path),
+                                                                 project.root)))
         except ReportError as error:
             first = str(error).splitlines()[0]
             result.append(EditionSummary(edition_id, None, first))
@@ -57,22 +58,26 @@ class NewEdition:
 def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     """Start edition ``new_id`` from ``from_id``: config and sections copied, years moved
     on, status draft, revision 1. Nothing is written unless all of it can be."""
+    source = load_edition(project, from_id)   # the old edition must itself be sound
+    series, _, new_id = new_id.rpartition('/')
+    if series and series != source.config.series:
+        raise ReportError(f'new-edition {series}/{new_id} --from {source.name}: a new '
+                          'edition starts from an edition of its own series')
     if not re.fullmatch(r'\d{4}', new_id) or not FIRST_YEAR <= int(new_id) <= LAST_YEAR:
         raise ReportError(f"{new_id[:40]!r} is not an edition id: use the year it covers "
                           f'({FIRST_YEAR}–{LAST_YEAR}), e.g. 2016')
-    target = project.edition_dir(new_id)
+    target = source.series_folder / new_id
     if target.exists():
         raise ReportError(f'edition {new_id} already exists in {project.show(target)}; '
                           'nothing was changed')
-    source = load_edition(project, from_id)   # the old edition must itself be sound
     old = source.config
-    delta = int(new_id) - int(from_id)
+    delta = int(new_id) - int(old.id)
     config_path = source.folder / 'edition.toml'
     text = read_text(project.root, config_path, what='the edition configuration',
                      shown=source.config_shown, limit=MAX_CONFIG_BYTES, error=ReportError)
     text = _moved_on(text, new_id, delta)
 
-    reports = project.reports
+    reports = source.series_folder
     staging = Path(tempfile.mkdtemp(prefix=f'.new-{new_id}-', dir=reports))
     try:
         (staging / 'edition.toml').write_text(text, encoding='utf-8')

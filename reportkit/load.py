@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ def load_edition_config(project: Project, name: str) -> tuple[EditionConfig, Ser
     ``<series>/<edition>``, or the edition's own name when only one series has it."""
     name = project.resolve(name)
     folder = project.edition_dir(name)
-    if not (folder / 'edition.toml').is_file():
+    if not os.path.lexists(folder / 'edition.toml'):   # a link or a pipe: read refuses it
         raise ReportError(f"no edition '{name}' in {project.show(project.reports)}/"
                           f" (editions: {', '.join(project.editions()) or 'none'})")
     series, series_shown = load_series_of(project, name)

@@ -194,7 +194,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
         messages = load_messages(project, lang)
         composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
                                                drawn[lang], view.rows[lang], messages,
-                                               view.document(item, lang))
+                                               view.document(item, lang), view.rows_of(item))
         messages.check()
         problems += check_document(composed[lang].html,
                                    f'edition {ed} ({lang}), composed document')

@@ -76,7 +76,8 @@ class Project:
         if not self.reports.is_dir():
             return []
         return sorted(folder.name for folder in self.reports.iterdir()
-                      if re.fullmatch(NAME, folder.name) and (folder / 'series.toml').is_file())
+                      if re.fullmatch(NAME, folder.name)
+                      and os.path.lexists(folder / 'series.toml'))
 
     def editions(self, series: str | None = None) -> list[str]:
         """Every edition's full name (``<series>/<edition>``), by series then name."""
@@ -86,7 +87,7 @@ class Project:
             if folder.is_dir():
                 names += [f'{name}/{edition.name}' for edition in sorted(folder.iterdir())
                           if re.fullmatch(NAME, edition.name)
-                          and (edition / 'edition.toml').is_file()]
+                          and os.path.lexists(edition / 'edition.toml')]
         return names
 
     def resolve(self, name: str) -> str:

@@ -2,7 +2,7 @@
 
 A CSV file with the columns ``name,email,organization,language`` and two optional ones:
 ``editions``, the editions a person receives, named as on the command line (``2015``
-when one series has an edition of that name, ``state-trade/2016`` always; empty means
+when one series has an edition of that name, ``<series>/<edition>`` always; empty means
 every edition), and ``documents``, the documents of a batch edition they receive (its
 rows' keys, ``MI; OH``, in any case). Both are separated by semicolons, commas or
 spaces. The list is checked like the data: every problem names its row. What a row
@@ -125,7 +125,7 @@ class Stakeholder:
     organization: str
     language: str
     editions: frozenset[str]
-    """Editions wanted (``2015``, ``state-trade/2016``); empty means all."""
+    """Editions wanted (``2015``, ``<series>/<edition>``); empty means all."""
     line: int
     mailbox: Mailbox | None = None
     documents: tuple[str, ...] = ()
@@ -322,7 +322,7 @@ def _person(cells: dict[str, str], shown: str, line: int) -> Stakeholder:
     bad = [e for e in editions if not EDITION_NAME.fullmatch(e)]
     if bad:
         raise DataError(f"column 'editions': {_shown(bad[0])} is not an edition (write "
-                        'edition names, e.g. 2015; state-trade/2016)', **where)
+                        'edition names, e.g. 2015; <series>/<edition>)', **where)
     documents = _words(cells.get('documents', ''))
     bad = [d for d in documents if not DOCUMENT_KEY.fullmatch(d)]
     if bad:

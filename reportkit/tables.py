@@ -8,6 +8,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from .numbers import month_year
+from .typography import for_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from .data import Tables
@@ -20,9 +21,9 @@ def printed_table(name: str, spec: TableSpec, tables: Tables, lang: str) -> dict
     frame = table.frame
     cells = [_cells(table, column, lang) for column in spec.columns]
     rows = [tuple(column[i] for column in cells) for i in range(len(frame))]
-    return {'anchor': f'tbl-{name}', 'css': name, 'title': spec.title[lang],
-            'columns': [{'label': column.label[lang], 'align': column.align}
-                        for column in spec.columns],
+    return {'anchor': f'tbl-{name}', 'css': name, 'title': for_language(spec.title[lang], lang),
+            'columns': [{'label': for_language(column.label[lang], lang),
+                         'align': column.align} for column in spec.columns],
             'rows': rows, 'note': spec.note[lang] if spec.note else ''}
 
 
@@ -33,7 +34,8 @@ def _cells(table, column: TableColumn, lang: str) -> list[str]:
         if not isinstance(value, str) and value != value:   # an empty cell (NaN)
             value = ''
         if column.words:
-            value = column.words[value][lang] if value in column.words else str(value)
+            value = for_language(column.words[value][lang], lang) if value in column.words \
+                else str(value)
         elif column.format == 'month':
             value = _month(value, lang)
         cells.append(str(value))

@@ -229,6 +229,6 @@ def narrative_context(values: dict, lang: str, extra: dict | None = None) -> dic
 
 def _quantity(value, name: str) -> Quantity:
     if not isinstance(value, Quantity):
-        raise ValueError(f'{name}() takes values from the data (e.g. trade[2015]), '
-                         f'not {type(value).__name__} {str(value)[:40]!r}')
+        raise ValueError(f'{name}() takes values from the data (e.g. a value looked up by '
+                         f'year), not {type(value).__name__} {str(value)[:40]!r}')
     return value

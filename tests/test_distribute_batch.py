@@ -273,7 +273,7 @@ def test_the_documents_cell_takes_any_separator_and_case_each_once(tmp_path):
     ('documents', 'MI; ../x', "list.csv:2: column 'documents': '../x' is not a document "
                               "key (write the keys of the edition's documents, e.g. MI; OH)"),
     ('editions', 'state-trade/', "list.csv:2: column 'editions': 'state-trade/' is not an "
-                                 'edition (write edition names, e.g. 2015; state-trade/2016)'),
+                                 'edition (write edition names, e.g. 2015; <series>/<edition>)'),
 ])
 def test_a_malformed_cell_names_its_row(column, cell, expected, tmp_path):
     row = ('Pat', 'pat@example.org', '', 'en', cell if column == 'editions' else '',

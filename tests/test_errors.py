@@ -73,10 +73,10 @@ CASES = {
                   f"{line_of(p / 'reports/beyond-the-border/2015/en/threats.md', '__class__')}: not allowed in the "
                   "narrative: access to attribute '__class__' of 'str' object is unsafe."),
     'image outside the project': (
-        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](../../../../secret.png)\n'),
+        lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](../../../../../secret.png)\n'),
         lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
                   f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'secret.png')}: image "
-                  "'../../../../secret.png' is outside the project; only files inside it can be used "
+                  "'../../../../../secret.png' is outside the project; only files inside it can be used "
                   "(copy the file in)"),
     'image from the web': (
         lambda p: append(p / 'reports/beyond-the-border/2015/en/trade.md', '\n![Map](https://example.org/m.png)\n'),
@@ -141,13 +141,12 @@ CASES = {
                           '{{ goods_trade[2017] }}'),
         lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
                   f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'goods_trade[2017]')}: unknown "
-                  "value: goods_trade[2017]: no value for 2017 in "
-                  "data/us_canada_two_way_goods_trade_2002_2017.csv; this edition has "
-                  '2002–2016 (data through 2016) (see README, "Values from the data")'),
+                  "value: goods_trade[2017] describes 2017, after this edition's data cut-off "
+                  '(2016), so this edition cannot show it (see README, "Values from the data")'),
     'unknown chart type': (
         lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'kind = "bar"', 'kind = "pie"'),
         lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', PIE)}: [us-exports] "
-                  "'kind': input should be 'line', 'bar', 'hbar' or 'points'"),
+                  "'kind': input should be 'line', 'bar', 'hbar', 'points' or 'tiles'"),
     'unknown chart series': (
         lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'y = "trucks_thousands"', 'y = "lorries"'),
         lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', 'lorries')}: "
@@ -318,7 +317,7 @@ CASES |= {
     'pct_change of plain numbers': (
         lambda p: append(p / T, '\n{{ pct_change(1, 0) }}\n'),
         lambda p: f"{at(p, T, 'pct_change(1')}: expression error: pct_change() takes values "
-                  "from the data (e.g. goods_trade[2015]), not int '1'"),
+                  "from the data (e.g. a value looked up by year), not int '1'"),
     'a percentage of zero': (
         lambda p: append(p / T, '\n{{ pct_change(goods_trade[2015], goods_trade[2015] - '
                                 'goods_trade[2015]) }}\n'),
@@ -348,11 +347,11 @@ CASES |= {
                   "'title.en': access to attribute "
                   "'__class__' of 'str' object is unsafe."),
     'a data cell over 131,072 characters': (
-        lambda p: append(p / 'data/us_states.csv', 'ZZ,' + 'x' * 200_000 + ',y\n'),
+        lambda p: append(p / 'data/us_states.csv', 'ZZ,' + 'x' * 200_000 + ',y' + ',z' * 11 + '\n'),
         lambda p: f"data/us_states.csv:{line_count(p, 51)}: a cell is more than 131,072 "
                   'characters long; at most 10,000 are allowed'),
     'a bidirectional override in a data cell': (
-        lambda p: append(p / 'data/us_states.csv', 'ZZ,Zed\u202eland,Zed\n'),
+        lambda p: append(p / 'data/us_states.csv', 'ZZ,Zed\u202eland,Zed,Zed,Zed,in Zed,à Zed,of Zed,de Zed,pacific,Pacific,Pacifique,9,9\n'),
         lambda p: f"data/us_states.csv:{line_count(p, 51)}: column 'name_en': the text holds a "
                   'bidirectional control character (U+202E) at character 4, which reorders the '
                   'text a reader sees'),

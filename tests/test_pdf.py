@@ -36,7 +36,7 @@ def lang(which) -> str:
 
 @pytest.fixture(scope='module')
 def pdf(which, all_built) -> Path:
-    return all_built[which]
+    return all_built[(which[0].split('/')[-1], which[1])]   # (edition id, language)
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +74,7 @@ def test_metadata_comes_from_the_edition(pdf, edition, lang):
     assert info['/CreationDate'].startswith('D:' + config.publication_date.strftime('%Y%m%d'))
 
 
-def test_tagged_pdf_ua_with_language(pdf, lang):
+def test_tagged_pdf_ua_with_language(pdf, edition, lang):
     with pikepdf.open(pdf) as document:
         root = document.Root
         assert '/StructTreeRoot' in root

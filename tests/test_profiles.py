@@ -88,6 +88,10 @@ def test_french_names_carry_their_article_and_preposition(sample):
     assert 'le Michigan' in text or 'au Michigan' in text or 'du Michigan' in text
     dc = flat(' '.join(page_texts(sample / 'state-trade-2016-dc-fr-r1.pdf')))
     assert 'district de Columbia' in dc
+    # Each names its edition in the other language by that language's name of the state.
+    assert 'Also available in English under the title: Canada–District of Columbia Trade' in dc
+    dc_en = flat(' '.join(page_texts(sample / 'state-trade-2016-dc-en-r1.pdf')))
+    assert 'Profil commercial Canada–District de Columbia' in dc_en
 
 
 def test_one_row_changed_renders_again_only_the_profiles_whose_content_changed(tmp_path,
@@ -117,3 +121,13 @@ def test_one_row_changed_renders_again_only_the_profiles_whose_content_changed(t
 def test_only_names_an_unknown_state(capsys):
     assert main(['build', 'state-trade/2016', '--only', 'MI,ZZ', '--out-dir', '/tmp/x']) == 1
     assert "--only: edition state-trade/2016 has no document 'ZZ'" in capsys.readouterr().err
+
+
+def test_a_value_too_small_for_the_scale_reads_as_less_than_never_as_zero(sample):
+    """D.C. exported US$9.1 million to Canada in 2016: 0.0 on a scale of billions would
+    say it exported nothing."""
+    from reportkit.charts import value_format
+    assert value_format('en', 1)(0.0091) == '<0.1' and value_format('fr', 1)(0.0091) == '<0,1'
+    assert value_format('en', 1)(0) == '0.0' and value_format('en', 1)(0.05) == '0.1'
+    text = page_texts(sample / 'state-trade-2016-dc-en-r1.pdf')[1]
+    assert '<0.1' in text and '\n0.0\n' not in text

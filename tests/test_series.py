@@ -118,3 +118,31 @@ def test_an_edition_in_the_wrong_series_folder_is_refused(tmp_path, capsys):
     assert main(['--project', str(project), 'check', 'state-trade/2015']) == 1
     assert ("'series' is 'beyond-the-border' but the edition is in the folder of the "
             "series 'state-trade'") in capsys.readouterr().err
+
+
+BATCH = Path(__file__).parent / 'fixtures' / 'tiny-batch'
+
+
+def test_a_published_batch_edition_is_one_revision_that_verifies_and_rebuilds(tmp_path,
+                                                                               capsys):
+    """publish makes one revision folder for every document of a batch edition; archive
+    verify accounts for each, and verify --rebuild gives each document's bytes again."""
+    import json
+    project = tmp_path / 'batch'
+    shutil.copytree(BATCH, project)
+    shutil.copytree(ROOT / 'templates', project / 'templates')
+    shutil.copytree(ROOT / 'charts', project / 'charts')
+    archive = tmp_path / 'archive'
+    assert main(['--project', str(project), 'publish', 'harbour-notes/2021', '--archive',
+                 str(archive)]) == 0
+    (folder,) = (archive / 'harbour-notes' / '2021').iterdir()
+    manifest = json.loads((folder / 'manifest.json').read_text())
+    documents = sorted((item['document'], item['lang']) for item in manifest['files'])
+    assert documents == [(code, lang) for code in ('HFX', 'SJN', 'VIC') for lang in ('en', 'fr')]
+    assert sorted(p.name for p in folder.glob('*.pdf')) == sorted(
+        f'harbour-notes-2021-{code.lower()}-{lang}-r1.pdf' for code, lang in documents)
+    capsys.readouterr()
+    assert main(['--project', str(project), 'archive', 'verify', '--archive', str(archive),
+                 '--rebuild', 'harbour-notes/2021']) == 0
+    out = capsys.readouterr()
+    assert 'HFX en' in out.out + out.err and 'differ' not in (out.out + out.err).lower()
