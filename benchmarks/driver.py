@@ -19,8 +19,8 @@ sys.path.insert(0, ROOT)
 def build(project: str, out: str, html: str | None, use_cache: bool) -> dict:
     from pathlib import Path
 
-    from reportkit.build import build as run
-    from reportkit.prepare import BuildRequest
+    from reportkit.run.build import build as run
+    from reportkit.run.prepare import BuildRequest
     from reportkit.project import Project
     imported = time.perf_counter()
     (result,) = run(Project.at(project),
@@ -34,7 +34,7 @@ def build(project: str, out: str, html: str | None, use_cache: bool) -> dict:
 def floor(html: str, out: str) -> dict:
     import weasyprint
 
-    from reportkit.render import PDF_VARIANT
+    from reportkit.render.pdf import PDF_VARIANT
     imported = time.perf_counter()
     document = weasyprint.HTML(filename=html).render(pdf_variant=PDF_VARIANT)
     laid_out = time.perf_counter()

@@ -207,7 +207,7 @@ def compose_batch(project: str, folder: str, documents: list[str]) -> None:
     ``folder/XX-lang/index.html`` with its assets. Data and charts go through a scratch
     cache in ``folder``, not the project's."""
     sys.path.insert(0, str(ROOT))
-    from reportkit.prepare import BuildRequest, prepare
+    from reportkit.run.prepare import BuildRequest, prepare
     from reportkit.project import Project
 
     root = Project.at(project)
@@ -225,7 +225,7 @@ def floor_batch(out: str, pages: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     import weasyprint
 
-    from reportkit.render import PDF_VARIANT
+    from reportkit.render.pdf import PDF_VARIANT
     seconds = []
     for page in pages:
         started = time.perf_counter()

@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import Journal, unchanged, write_atomically
-from .inputs import key, sha256_file
+from reportkit.files import Journal, unchanged, write_atomically
+from reportkit.inputs import key, sha256_file
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ReportError
-from .inputs import sha256_file
+from reportkit.errors import ReportError
+from reportkit.inputs import sha256_file
 
 KB, MB = 1024, 1024 * 1024
 LARGEST_INPUT = 256 * MB
@@ -257,7 +257,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
     ``durable`` the bytes are on the disk before the rename and the rename is on the disk
     before the return (for what is published or sent; a cache need not be). The folder is
     made when missing; the file is readable by all (0o644)."""
-    from .worker import part_prefix, remove_abandoned
+    from reportkit.safety.worker import part_prefix, remove_abandoned
 
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)

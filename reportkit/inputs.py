@@ -31,13 +31,14 @@ def sha256_file(path: Path) -> str:
 
 
 def code_digests() -> dict[str, str]:
-    """The pipeline's own code, by name (``reportkit/build.py``): part of every plan."""
+    """The pipeline's own code, by name (``reportkit/run/build.py``): part of every plan."""
     return dict(_code())
 
 
 @functools.cache
 def _code() -> dict[str, str]:
-    return {f'reportkit/{path.name}': sha256_file(path) for path in sorted(CODE.glob('*.py'))}
+    return {f'reportkit/{path.relative_to(CODE).as_posix()}': sha256_file(path)
+            for path in sorted(CODE.rglob('*.py'))}
 
 
 def manifest_inputs(journal) -> dict[str, str]:

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ReportError
+from reportkit.errors import ReportError
 
 NAME = r'[A-Za-z0-9][A-Za-z0-9_-]{0,63}'
 """A series' or an edition's folder name (never a path)."""

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from reportkit.access import check_document
+from reportkit.compose.access import check_document
 from reportkit.cli import main
 from reportkit.errors import RenderError
-from reportkit.render import render_pdf
+from reportkit.render.pdf import render_pdf
 
 from .conftest import ROOT
 from .test_errors import append, line_of, replace

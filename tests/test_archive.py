@@ -21,10 +21,10 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from reportkit import archive as archive_mod
-from reportkit import data as data_stage
-from reportkit import place as place_mod
-from reportkit import publish as publish_mod
+from reportkit.publish import archive as archive_mod
+from reportkit.data import read as data_stage
+from reportkit.publish import place as place_mod
+from reportkit.publish import publish as publish_mod
 from reportkit.cli import main
 from reportkit.errors import ReportError
 from reportkit.project import Project
@@ -73,7 +73,7 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
                    'reports/beyond-the-border/2015/fr/trade.md', 'data/us_goods_exports_to_canada.csv',
                    'data/datasets.toml', 'templates/report.html.j2', 'templates/print.css',
                    'templates/fonts/NotoSans-Regular.ttf', 'reports/beyond-the-border/charts.toml',
-                   'charts/house.mplstyle', 'reportkit/charts.py'):
+                   'charts/house.mplstyle', 'reportkit/charts/draw.py'):
         assert needed in inputs, needed
     for name, digest in inputs.items():
         path = (project / name) if not name.startswith('reportkit/') else ROOT / name

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import archive as archive_mod
-from reportkit import pages as pages_mod
-from reportkit import place as place_mod
+from reportkit.publish import archive as archive_mod
+from reportkit.publish import pages as pages_mod
+from reportkit.publish import place as place_mod
 from reportkit.cli import main
 from reportkit.errors import ReportError
 from reportkit.project import Project

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import charts as charts_stage
-from reportkit.build import build
-from reportkit.prepare import BuildRequest
+from reportkit.charts import draw as charts_stage
+from reportkit.run.build import build
+from reportkit.run.prepare import BuildRequest
 from reportkit.cli import main
 from reportkit.project import Project
 

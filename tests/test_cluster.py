@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from reportkit import cluster
+from reportkit.run import cluster
 from reportkit.cli import main
 
 from .conftest import ROOT

@@ -17,8 +17,8 @@ import pytest
 
 from reportkit.cli import main
 from reportkit.errors import ReportError
-from reportkit.ledger import FORMAT, Ledger
-from reportkit.stakeholders import load_stakeholders
+from reportkit.distribute.ledger import FORMAT, Ledger
+from reportkit.distribute.stakeholders import load_stakeholders
 
 from .conftest import ROOT
 from .test_distribute import SENDER, attachment_sha, parse, setup, smtp  # noqa: F401

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from reportkit.cli import main
-from reportkit.ledger import Ledger
+from reportkit.distribute.ledger import Ledger
 
 from .conftest import ROOT
 from .test_distribute import (PEOPLE, SENDER, WANTS_2015, attachment_sha, manifest, parse,
@@ -101,8 +101,8 @@ def test_an_address_in_another_case_on_the_next_run_gets_nothing(site, smtp, tmp
                                                     ['sam@example.com']]
     assert '1 sent, 1 already sent, 0 failed' in capsys.readouterr().err
     # The Message-ID is made from the canonical address too: the same in either case.
-    from reportkit.mail import message_id, parse_sender
-    from reportkit.stakeholders import Stakeholder
+    from reportkit.distribute.mail import message_id, parse_sender
+    from reportkit.distribute.stakeholders import Stakeholder
     person = Stakeholder('Alex', 'ALEX.MARTIN@example.org', '', 'en', frozenset(), 2)
     assert message_id(manifest(site[1]), person, parse_sender(SENDER)) == first_id
 

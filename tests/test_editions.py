@@ -15,11 +15,11 @@ import pytest
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from reportkit import data as data_stage
-from reportkit.prepare import BuildRequest, prepare
+from reportkit.data import read as data_stage
+from reportkit.run.prepare import BuildRequest, prepare
 from reportkit.cli import main
-from reportkit.i18n import catalogue_path, extract_messages, load_messages
-from reportkit.load import load_edition
+from reportkit.compose.i18n import catalogue_path, extract_messages, load_messages
+from reportkit.load.edition import load_edition
 from reportkit.project import Project
 
 from .conftest import ROOT

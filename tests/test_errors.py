@@ -333,7 +333,7 @@ CASES |= {
                   'or recursive loops nested more than 30 deep (one that calls itself?)'),
     'map(attribute=…) of a name that does not exist': (
         lambda p: append(p / T, "\n{{ top_states | map(attribute='nope') | list }}\n"),
-        lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.values.Record object' "
+        lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.data.values.Record object' "
                   "has no attribute 'nope' (see README, \"Values from the data\")"),
     'a chart title with an unclosed {': (
         lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'title.en = "', 'title.en = "{first_x '),

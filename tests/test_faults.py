@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import charts, compose, data, files, load, narrative, render
+from reportkit.charts import draw as charts
+from reportkit.compose import compose
+from reportkit.data import read as data
+from reportkit import files
+from reportkit.load import edition as load
+from reportkit.narrative import markdown as narrative
+from reportkit.render import pdf as render
 from reportkit.cli import main
 
 from .conftest import ROOT

@@ -10,7 +10,7 @@ import difflib
 import subprocess
 import sys
 
-from reportkit.prepare import BuildRequest, prepare
+from reportkit.run.prepare import BuildRequest, prepare
 from reportkit.project import Project
 
 from .conftest import ROOT

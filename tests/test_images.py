@@ -19,9 +19,9 @@ import zlib
 import pytest
 from PIL import Image, ImageFile
 
-from reportkit import images
-from reportkit import svg as svg_module
-from reportkit.images import check_image
+from reportkit.safety import images
+from reportkit.safety import svg as svg_module
+from reportkit.safety.images import check_image
 
 SECONDS = 2.0
 MEMORY_MB = 100

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from reportkit.cli import main
-from reportkit.editions import _moved_on
+from reportkit.load.editions import _moved_on
 
 OLD = '''\
 # The 2014 edition. Keep this comment.

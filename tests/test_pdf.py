@@ -12,9 +12,9 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from reportkit.compose import _also_available, full_title_of
-from reportkit.i18n import load_messages
-from reportkit.load import load_edition
+from reportkit.compose.compose import _also_available, full_title_of
+from reportkit.compose.i18n import load_messages
+from reportkit.load.edition import load_edition
 from reportkit.project import Project
 
 from .conftest import ROOT

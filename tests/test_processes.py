@@ -264,7 +264,7 @@ def test_a_child_whose_parent_died_before_it_asked_leaves(tmp_path):
     code = f'''
 import os, sys, time
 sys.path.insert(0, {str(ROOT)!r})
-from reportkit.worker import die_with_parent
+from reportkit.safety.worker import die_with_parent
 parent = os.getpid()
 pid = os.fork()
 if pid == 0:
@@ -354,7 +354,7 @@ def test_what_a_killed_build_left_the_next_build_removes(builds):
     assert any(name.startswith(f'.staging-{pid}@') for name in left), left
 
     # Not ours, or not abandoned: never touched.
-    from reportkit import worker
+    from reportkit.safety import worker
     host = worker._host()
     other = dead_pid()
     keep = {
@@ -388,7 +388,7 @@ def test_what_a_killed_build_left_the_next_build_removes(builds):
 
 
 def test_remove_abandoned_looks_at_nothing_else(tmp_path):
-    from reportkit import worker
+    from reportkit.safety import worker
     host, other = worker._host(), dead_pid()
     abandoned = tmp_path / f'.x.pdf.{other}@{host}.abcd1234.part'
     abandoned.write_bytes(b'')
@@ -493,7 +493,7 @@ def test_budget_values_out_of_range_are_refused(variable, value, project_copy, m
 
 
 def test_budget_defaults_and_settings():
-    from reportkit.budget import Budget
+    from reportkit.safety.budget import Budget
     assert Budget.from_environment({}) == Budget(300.0, 2048)
     assert Budget.from_environment({'REPORT_RENDER_SECONDS': ' 12.5 ',
                                     'REPORT_RENDER_MEMORY_MB': '512'}) == Budget(12.5, 512)
@@ -525,7 +525,7 @@ def test_a_normal_render_stays_far_inside_the_default_budget(builds):
                           for key, value in now.items()}
         time.sleep(0.01)
     assert build.wait() == 0, build.stderr
-    from reportkit.budget import Budget
+    from reportkit.safety.budget import Budget
     biggest = max(peaks.values(), key=lambda p: p.get('VmPeak', 0))
     print(f'\nnormal build, -j 2: {build.elapsed():.2f} s; per process, peak address '
           f'space / resident MB: ' + ', '.join(

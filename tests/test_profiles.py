@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from reportkit.cli import main
-from reportkit.compose import full_title_of
-from reportkit.load import load_edition
+from reportkit.compose.compose import full_title_of
+from reportkit.load.edition import load_edition
 from reportkit.numbers import Quantity
 from reportkit.project import Project
 
@@ -126,7 +126,7 @@ def test_only_names_an_unknown_state(capsys):
 def test_a_value_too_small_for_the_scale_reads_as_less_than_never_as_zero(sample):
     """D.C. exported US$9.1 million to Canada in 2016: 0.0 on a scale of billions would
     say it exported nothing."""
-    from reportkit.charts import value_format
+    from reportkit.charts.draw import value_format
     assert value_format('en', 1)(0.0091) == '<0.1' and value_format('fr', 1)(0.0091) == '<0,1'
     assert value_format('en', 1)(0) == '0.0' and value_format('en', 1)(0.05) == '0.1'
     text = page_texts(sample / 'state-trade-2016-dc-en-r1.pdf')[1]

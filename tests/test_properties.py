@@ -14,7 +14,7 @@ from babel.numbers import parse_decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportkit.data import load_tables
+from reportkit.data.read import load_tables
 from reportkit.errors import ReportError
 from reportkit.numbers import Quantity, decimal
 from reportkit.project import Project
@@ -36,7 +36,7 @@ FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Valid text, as the policy has it: no surrogates, and no control or format characters
-# (reportkit/policy.py refuses those, with the line: test_errors.py pins that).
+# (reportkit/safety/policy.py refuses those, with the line: test_errors.py pins that).
 text_cells = st.text(alphabet=st.characters(blacklist_categories=('Cs', 'Cc', 'Cf', 'Zl',
                                                                   'Zp')), max_size=30)
 rows = st.lists(

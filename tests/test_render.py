@@ -11,7 +11,7 @@ import pytest
 
 from reportkit.cli import main
 from reportkit.errors import RenderError
-from reportkit.render import render_pdf
+from reportkit.render.pdf import render_pdf
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""The bounded sandbox (reportkit/sandbox.py): every hostile expression ends in its own
+"""The bounded sandbox (reportkit/safety/sandbox.py): every hostile expression ends in its own
 one-line error, within a time and memory budget; ordinary expressions print what Jinja's
 plain immutable sandbox prints. ``pytest -s`` shows the seconds and MB of each case."""
 
@@ -14,9 +14,9 @@ import jinja2
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from reportkit.values import Values, narrative_context
+from reportkit.data.values import Values, narrative_context
 from reportkit.numbers import Quantity
-from reportkit.sandbox import (LABEL, SECTION, ExpressionError, LimitExceeded, Limits,
+from reportkit.safety.sandbox import (LABEL, SECTION, ExpressionError, LimitExceeded, Limits,
                                Sandbox, format_text, render, template_line)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,9 +280,9 @@ def test_the_budget_counts_operations():
 def test_every_real_section_expands_as_before_with_room_to_spare():
     """Every section of reports/ gives the same text as the plain sandbox, using few of
     the operations the budget allows (the largest is printed with -s)."""
-    from reportkit.chartspecs import load_chart_specs
-    from reportkit.dataview import data_view
-    from reportkit.load import load_edition
+    from reportkit.charts.specs import load_chart_specs
+    from reportkit.data.view import data_view
+    from reportkit.load.edition import load_edition
     from reportkit.project import Project
 
     project = Project.at(ROOT)

@@ -1,0 +1,234 @@
+"""Stage 2, data (continued): the values a narrative may print, as its series declares
+them (``[values.<name>]`` in series.toml or edition.toml), read from the edition's
+windowed tables and formatted for one language.
+
+A writer types ``{{ trade[year] }}``, never the number itself: the value comes
+from ``data/`` and prints in the section's language with its unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reportkit.errors import DataError
+from reportkit.numbers import Quantity, month_year
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from reportkit.data.read import Table, Tables
+    from reportkit.load.series import ValueSpec
+
+
+class Values(dict):
+    """Values a writer looks up by key (a year, a figure's name), with the reason a key
+    is missing, for the message that stops the build. (Attributes start with '_' so that
+    no key is shadowed, and the sandbox keeps writers away from them.)"""
+
+    def __init__(self, name: str, values: dict, source: str, cutoff: int,
+                 later: dict | None = None) -> None:
+        super().__init__(values)
+        self._name, self._source, self._cutoff = name, source, cutoff
+        self._later = later or {}
+        """Keys that exist in the data, but after this edition's cut-off -> their year."""
+
+    def _missing(self, key) -> str:
+        shown = f'{self._name}.{key}' if isinstance(key, str) else f'{self._name}[{key}]'
+        if key in self._later:
+            return (f"{shown} describes {self._later[key]}, after this edition's data "
+                    f'cut-off ({self._cutoff}), so this edition cannot show it')
+        if self and all(isinstance(k, int) for k in self):
+            return (f'{shown}: no value for {key} in {self._source}; this edition has '
+                    f'{_ranges(sorted(self))} (data through {self._cutoff})')
+        return f'{shown}: no such value in {self._source}'
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a dataset as the narrative sees it: ``record.name``, ``record.exports``."""
+
+    fields: dict
+
+    def __getattr__(self, name: str):
+        if name.startswith('_') or name == 'fields':
+            raise AttributeError(name)
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise AttributeError(f"no field '{name}' (fields: "
+                                 f"{', '.join(sorted(self.fields))})") from None
+
+    def __getstate__(self):
+        return self.fields
+
+    def __setstate__(self, state) -> None:
+        object.__setattr__(self, 'fields', state)
+
+
+def _ranges(years: list[int]) -> str:
+    """[1990, 1995, 1996, 1997] -> '1990, 1995–1997'."""
+    parts, start = [], None
+    for i, year in enumerate(years):
+        if start is None:
+            start = year
+        if i + 1 == len(years) or years[i + 1] != year + 1:
+            parts.append(str(start) if start == year else f'{start}–{year}')
+            start = None
+    return ', '.join(parts)
+
+
+def declared_values(specs: dict[str, ValueSpec], tables: Tables, lang: str, cutoff: int,
+                    all_tables: Tables | None = None) -> dict:
+    """Every declared value in ``lang``, from ``tables`` (windowed to ``cutoff``);
+    ``all_tables`` (unwindowed) lets a message say that a key exists but lies after the
+    cut-off. Plain Python values: they are kept in the data cache."""
+    return {name: _value(name, spec, tables, lang, cutoff, all_tables)
+            for name, spec in specs.items()}
+
+
+def _value(name: str, spec: ValueSpec, tables: Tables, lang: str, cutoff: int,
+           all_tables: Tables | None):
+    table = tables[spec.dataset]
+    frame = _rows(table, spec)
+    if spec.key:
+        shown = _formatter(tables, table, spec.column, lang, spec) if spec.column else None
+        values = {_plain(row[spec.key]): (shown(row) if shown else
+                                          _record(tables, table, spec, row, lang))
+                  for _, row in frame.iterrows()}
+        return Values(name, values, table.shown, cutoff,
+                      _later(all_tables, spec, set(values)) if all_tables else None)
+    if spec.column:
+        column = frame[spec.column].dropna()
+        if column.empty:   # nothing in the edition's years: a section using it says so
+            return None
+        if spec.pick in ('max', 'min'):
+            row = frame.loc[column.idxmax() if spec.pick == 'max' else column.idxmin()]
+        else:
+            row = frame.iloc[0 if spec.pick == 'first' else -1]
+        return _formatter(tables, table, spec.column, lang, spec)(row)
+    records = [_record(tables, table, spec, row, lang) for _, row in frame.iterrows()]
+    if spec.pick:
+        return (records[0] if spec.pick == 'first' else records[-1]) if records else None
+    return records
+
+
+def _rows(table: Table, spec: ValueSpec) -> pd.DataFrame:
+    frame = table.frame
+    for column, value in spec.where.items():
+        frame = frame[frame[column] == value]
+    if spec.latest and len(frame):
+        frame = frame[frame[spec.latest] == frame[spec.latest].max()]
+    if spec.sort:
+        column = spec.sort.lstrip('-')
+        frame = frame.sort_values(column, ascending=not spec.sort.startswith('-'),
+                                  kind='stable')
+    if spec.top:
+        frame = frame.head(spec.top)
+    return frame
+
+
+def _record(tables: Tables, table: Table, spec: ValueSpec, row, lang: str) -> Record:
+    return Record({field: _formatter(tables, table, column, lang, spec, field)(row)
+                   for field, column in spec.fields.items()})
+
+
+def _formatter(tables: Tables, table: Table, column: str, lang: str, spec: ValueSpec,
+               field: str | None = None):
+    """How a cell of ``column`` prints in ``lang``: a number with its unit, a month, a
+    name from another dataset, a text in the language."""
+    declared = table.spec.columns[column]
+    if field is not None and field in spec.names:
+        names = tables[spec.names[field]]
+        lookup = dict(zip(names.frame[names.spec.key[0]], names.text('name', lang)))
+        return lambda row: str(lookup.get(row[column], row[column]))
+    if declared.languages:
+        return lambda row: str(row[f'{column}_{lang}'])
+    if declared.type == 'month':
+        return lambda row: month_year(dt.date(int(row[column][:4]), int(row[column][5:7]),
+                                              1), lang)
+    plain = column in table.spec.key or column == table.spec.period
+    if declared.type in ('int', 'float') and not plain:
+        unit = spec.unit or declared.unit or 'plain'
+        return lambda row: Quantity.of(row[column], unit, lang)
+    return lambda row: _plain(row[column])
+
+
+def _later(all_tables: Tables, spec: ValueSpec, shown: set) -> dict:
+    """Keys of the unwindowed table that the edition does not see -> the year each
+    describes."""
+    table = all_tables[spec.dataset]
+    if table.spec.period is None:
+        return {}
+    frame = _rows(table, spec)
+    years = table.period_year().loc[frame.index]
+    return {_plain(key): int(year) for key, year in zip(frame[spec.key], years)
+            if _plain(key) not in shown}
+
+
+def _plain(value):
+    """A numpy scalar as the Python value (so that a view never needs numpy to load)."""
+    return value.item() if hasattr(value, 'item') else value
+
+
+MINUTES_PER_YEAR = 365 * 24 * 60
+DAYS_PER_YEAR = 365
+
+
+def narrative_context(values: dict, lang: str, extra: dict | None = None) -> dict:
+    """Everything a section may use: the values, ``extra`` (the edition's year, a batch
+    document's ``doc`` and ``this``), and the helpers that compute with them. A helper
+    given something that is not a value from the data, or asked to divide by zero, stops
+    the build with a message saying so (never an internal error)."""
+
+    def per(annual, divisor: int, name: str) -> Quantity:
+        annual = _quantity(annual, name)
+        return Quantity(annual.value / divisor, annual.kind, lang)
+
+    def ratio(part, whole, name: str, minus: float) -> Quantity:
+        part, whole = _quantity(part, name), _quantity(whole, name)
+        if whole.value == 0:
+            raise ValueError(f'{name}(): the second value is 0, so there is no percentage')
+        return Quantity((part.value - minus * whole.value) / whole.value * 100, 'percent',
+                        lang)
+
+    def numbers(values, name: str) -> list[Quantity]:
+        if not isinstance(values, dict) or not values:
+            raise ValueError(f'{name}() takes a set of values from the data (e.g. '
+                             f'exports), not {type(values).__name__}')
+        return [_quantity(value, name) for value in values.values()]
+
+    def rank(values, key) -> int:
+        """1 for the largest of ``values``, 2 for the next…"""
+        mine = _quantity(values[key], 'rank') if key in values else None
+        if mine is None:
+            raise ValueError(f'rank(): {key!r} is not one of the values')
+        return 1 + sum(1 for value in numbers(values, 'rank') if value.value > mine.value)
+
+    def total(values) -> Quantity:
+        items = numbers(values, 'total')
+        return Quantity(sum(item.value for item in items), items[0].kind, lang)
+
+    def ordinal(number) -> str:
+        from reportkit.numbers import ordinal as spelled
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise ValueError(f'ordinal() takes a whole number, not {str(number)[:40]!r}')
+        return spelled(number, lang)
+
+    return {
+        **values, **(extra or {}),
+        'pct_change': lambda new, old: ratio(new, old, 'pct_change', 1),
+        'share': lambda part, whole: ratio(part, whole, 'share', 0),
+        'per_minute': lambda annual: per(annual, MINUTES_PER_YEAR, 'per_minute'),
+        'per_day': lambda annual: per(annual, DAYS_PER_YEAR, 'per_day'),
+        'rank': rank, 'total': total, 'ordinal': ordinal,
+        'count': lambda values: len(numbers(values, 'count')),
+    }
+
+
+def _quantity(value, name: str) -> Quantity:
+    if not isinstance(value, Quantity):
+        raise ValueError(f'{name}() takes values from the data (e.g. a value looked up by '
+                         f'year), not {type(value).__name__} {str(value)[:40]!r}')
+    return value

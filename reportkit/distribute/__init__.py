@@ -1,0 +1,1 @@
+"""Stage 8, distribute: archived revisions -> stakeholders, by email."""

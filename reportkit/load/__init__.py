@@ -1,0 +1,1 @@
+"""Stage 1, load: a series, an edition and its sections, as typed declarations."""

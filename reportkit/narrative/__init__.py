@@ -1,0 +1,1 @@
+"""Stage 3, narrative: sections with their values, as checked HTML."""

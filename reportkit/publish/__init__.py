@@ -1,0 +1,1 @@
+"""Stage 7, publish: a final edition -> a revision in the archive."""

@@ -1,0 +1,1 @@
+"""Stage 6, render: the composed document in an output format (PDF today)."""
