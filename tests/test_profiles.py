@@ -97,8 +97,11 @@ def test_french_names_carry_their_article_and_preposition(sample):
 def test_one_row_changed_renders_again_only_the_profiles_whose_content_changed(tmp_path,
                                                                                capsys):
     """Wyoming's imports from Canada appear in Wyoming's profile only (no chart and no
-    total shows imports), so after a change to them only Wyoming's profile is rendered
-    again; Montana and Colorado, in the same division, and Michigan are not."""
+    total shows imports), so after a change to them only Wyoming's profile is checked
+    and rendered again; Montana and Colorado, in the same division, and Michigan come
+    from the cache unchecked, their own slice of the data being the same. A change to
+    Wyoming's exports moves the national total every profile prints: all are built
+    again (and the region chart of Montana and Colorado changes too)."""
     project = copy_project(tmp_path / 'project')
     out = tmp_path / 'out'
     command = ['--project', str(project), 'build', 'state-trade/2016', '--only',
@@ -114,8 +117,18 @@ def test_one_row_changed_renders_again_only_the_profiles_whose_content_changed(t
     assert main(command) == 0
     err = capsys.readouterr().err
     rendered = re.findall(r'Rendering the PDF \(state-trade/2016 (\w\w) en\)', err)
-    kept = re.findall(r'not rendered again \(state-trade/2016 (\w\w) en\)', err)
+    kept = re.findall(r'\(state-trade/2016 (\w\w) en: unchanged, from the cache\)', err)
+    checked = re.findall(r'Composing the document \(state-trade/2016: en\)', err)
     assert rendered == ['WY'] and sorted(kept) == ['CO', 'MI', 'MT'], err
+    assert len(checked) == 1, err   # only Wyoming's document went through phase 1
+    cells[3] = str(float(cells[3]) + 100)   # exports_to_canada_usd_millions
+    text = path.read_text()
+    path.write_text(text.replace(next(line for line in text.splitlines() if ',WY,' in line),
+                                 ','.join(cells)))
+    assert main(command) == 0
+    err = capsys.readouterr().err
+    assert sorted(re.findall(r'Rendering the PDF \(state-trade/2016 (\w\w) en\)', err)) == \
+        ['CO', 'MI', 'MT', 'WY'], err
 
 
 def test_only_names_an_unknown_state(capsys):

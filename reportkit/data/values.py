@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reportkit.errors import DataError
 from reportkit.numbers import Quantity, month_year
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -232,3 +231,70 @@ def _quantity(value, name: str) -> Quantity:
         raise ValueError(f'{name}() takes values from the data (e.g. a value looked up by '
                          f'year), not {type(value).__name__} {str(value)[:40]!r}')
     return value
+
+
+class Used:
+    """Which values a document's narrative read: per value, the keys it looked up, or
+    every key ('*') when it took the whole set (``total(exports)``, a loop)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, set | str] = {}
+
+    def track(self, values: dict) -> dict:
+        """``values`` with each lookup table replaced by one that records its use."""
+        return {name: _Tracked(value, name, self) if isinstance(value, Values) else value
+                for name, value in values.items()}
+
+    def note(self, name: str, key=None) -> None:
+        if key is None:
+            self.keys[name] = '*'
+        elif self.keys.get(name) != '*':
+            self.keys.setdefault(name, set()).add(key)
+
+    def as_dict(self) -> dict:
+        return {name: keys if keys == '*' else sorted(keys, key=repr)
+                for name, keys in sorted(self.keys.items())}
+
+
+class _Tracked(Values):
+    """A :class:`Values` that tells :class:`Used` what is read of it."""
+
+    def __init__(self, values: Values, name: str, used: Used) -> None:
+        super().__init__(values._name, dict(values), values._source, values._cutoff,
+                         values._later)
+        self._used, self._tracked = used, name
+
+    def __getitem__(self, key):
+        self._used.note(self._tracked, key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key) -> bool:
+        self._used.note(self._tracked, key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        self._used.note(self._tracked, key)
+        return super().get(key, default)
+
+    def _whole(self):
+        self._used.note(self._tracked)
+
+    def values(self):
+        self._whole()
+        return super().values()
+
+    def items(self):
+        self._whole()
+        return super().items()
+
+    def keys(self):
+        self._whole()
+        return super().keys()
+
+    def __iter__(self):
+        self._whole()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._whole()
+        return super().__len__()

@@ -35,6 +35,7 @@ from reportkit import files   # files.write_atomically, looked up when called (t
 from reportkit.errors import ReportError, RenderError, problems_of, raise_all, unique
 from reportkit.files import Journal
 from reportkit.run.plan import Document, depends, label, plan, weight
+from reportkit.run.slices import Slices
 from reportkit.run.prepare import STAGES, BuildRequest, Prepared, Progress, output_name, prepare, quiet
 from reportkit.project import Project
 from reportkit.render.pdf import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
@@ -211,11 +212,15 @@ def _run(project: Project, todo: list[Document], progress: Progress,
         for temp, _ in done.values():
             Path(temp).unlink(missing_ok=True)
         raise_all(errors, 'no PDF was written')
-    remembered = depends(project)
+    remembered, slices = depends(project), Slices(project)
     for document, prepared in zip(todo, prepared_all):
         temp, result = done[id(document)]
         if document.plan:
             cache.put(remembered.remember(document.plan, result.reads), Path(temp), result.pages)
+            if document.view is not None and prepared is not None:
+                cache.put(slices.remember(document.plan, result.reads, document.view,
+                                          document.lang, document.request.item,
+                                          prepared.uses), Path(temp), result.pages)
             if not result.cached and prepared is not None:
                 cache.put(content_key(prepared, document.target.name), Path(temp),
                           result.pages)

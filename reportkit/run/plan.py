@@ -5,13 +5,14 @@ already holds."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportkit.errors import ReportError
 from reportkit.run.prepare import BuildRequest, output_name
 from reportkit.project import Project
+from reportkit.run.slices import Slices
 from reportkit.render.pdf import PDF_VARIANT
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +32,8 @@ class Document:
     --html wants the HTML). The cache key adds the digests of every file it read."""
     key: str | None = None
     """The cache key of the PDF, when its inputs are unchanged since it was cached."""
+    view: object = field(default=None, repr=False)
+    """A batch document's data view (the run's), for its slice of the data."""
 
 
 def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[Document]:
@@ -42,12 +45,17 @@ def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> lis
     documents, seen = [], {}
     versions = software() if use_cache else {}
     cached = depends(project)
+    slices = Slices(project)
     for request in requests:
         request = dataclasses.replace(request, edition=project.resolve(request.edition))
         config, series, _ = load_edition_config(project, request.edition)
         shown = project.show(project.edition_dir(request.edition) / 'edition.toml')
         languages = request.languages or list(config.languages)
-        keys = items(project, request, use_cache) if series.for_each else [None]
+        view = None
+        if series.for_each:
+            keys, view = items(project, request, use_cache, with_view=True)
+        else:
+            keys = [None]
         if request.out and len(languages) * len(keys) > 1:
             raise ReportError('--out names one file, but the edition has several documents '
                               'or languages; add --lang (and --only), or use --out-dir')
@@ -69,12 +77,16 @@ def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> lis
                     plan_key = key('pdf', PDF_VARIANT, request.edition, item, lang,
                                    versions, code_digests())
                     hit = cached.lookup(plan_key)
+                    if hit is None and view is not None:   # its own slice unchanged?
+                        found = slices.lookup(plan_key, view, lang, item)
+                        hit = (found, None) if found else None
                 documents.append(Document(one, config, lang, path, plan_key,
-                                          hit[0] if hit else None))
+                                          hit[0] if hit else None, view))
     return documents
 
 
-def items(project: Project, request: BuildRequest, use_cache: bool) -> list[str]:
+def items(project: Project, request: BuildRequest, use_cache: bool,
+          with_view: bool = False):
     """A batch edition's documents (its data view says which), or those of --only."""
     from reportkit.charts.specs import load_chart_specs
     from reportkit.data.view import data_view
@@ -88,13 +100,14 @@ def items(project: Project, request: BuildRequest, use_cache: bool) -> list[str]
     if view is None:
         raise_all(problems, f'edition {request.edition}: inputs are missing or wrong')
     if not request.only:
-        return list(view.items)
+        return (list(view.items), view) if with_view else list(view.items)
     unknown = [code for code in request.only if code not in view.items]
     if unknown:
         raise ReportError(f"--only: edition {request.edition} has no document "
                           f"{', '.join(repr(code[:20]) for code in unknown)} (its documents: "
                           f"{', '.join(view.items[:8])}{'…' if len(view.items) > 8 else ''})")
-    return [code for code in view.items if code in request.only]
+    chosen = [code for code in view.items if code in request.only]
+    return (chosen, view) if with_view else chosen
 
 
 def label(document: Document) -> str:

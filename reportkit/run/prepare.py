@@ -73,6 +73,15 @@ class Prepared:
     """Every file phase 1 read (by the containment rule), with its digest."""
     datasets: list[str] = field(default_factory=list)
     """The datasets the document shows data from."""
+    uses: dict = field(default_factory=dict)
+    """The values its narrative read (:class:`~reportkit.data.values.Used`)."""
+    view: object = field(default=None, repr=False, compare=False)
+    """The data view it was made from (not sent between processes)."""
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['view'] = None   # the whole edition's data: every worker has its own
+        return state
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -113,7 +122,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     from reportkit.compose import compose as compose_stage
     from reportkit.narrative import markdown as narrative
     from reportkit.charts.specs import chart_file
-    from reportkit.data.values import narrative_context
+    from reportkit.data.values import Used, narrative_context
     from reportkit.compose.access import check_document
     from reportkit.data.view import data_view
     from reportkit.compose.i18n import catalogue_path, load_messages, missing_messages
@@ -163,9 +172,10 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
 
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
+    used = Used()   # which values the narrative reads (a batch document's own slice)
     problems = deferred
     for lang in languages:
-        context = narrative_context(view.values[lang], lang,
+        context = narrative_context(used.track(view.values[lang]), lang,
                                     {'year': edition.config.year,
                                      'cutoff': edition.config.data_through,
                                      **view.document(item, lang)})
@@ -200,7 +210,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
                                    f'edition {ed} ({lang}), composed document')
     raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
-    return Prepared(request, edition, composed, timings, datasets=view.datasets)
+    return Prepared(request, edition, composed, timings, datasets=view.datasets,
+                    uses=used.as_dict(), view=view)
 
 
 def document_item(edition: Edition, view, item: str | None) -> str | None:
