@@ -298,3 +298,6 @@ class _Tracked(Values):
     def __len__(self) -> int:
         self._whole()
         return super().__len__()
+
+
+_Tracked.__name__ = _Tracked.__qualname__ = 'Values'   # as messages name it to a writer
