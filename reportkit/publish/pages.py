@@ -34,7 +34,8 @@ def render_index(project: Project, archive: Path,
         for item in m['files']:
             rows.append({
                 'href': (revision.folder / item['name']).relative_to(archive).as_posix(),
-                'name': item['name'], 'edition': m['edition'], 'revision': m['revision'],
+                'name': item['name'], 'edition': f"{m['series']}/{m['edition']}",
+                'revision': m['revision'],
                 'lang': item['lang'], 'title': item['title'],
                 'date': m['publication_date'], 'published': m['published_at'][:10],
                 'pages': item['pages'], 'size': item['size'], 'sha256': item['sha256'],
