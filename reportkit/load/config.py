@@ -130,20 +130,26 @@ def load_config(path: Path, shown: str, root: Path) -> EditionConfig:
 
     ``shown`` is the path as the user should see it in messages.
     """
+    return load_model(root, path, shown, EditionConfig, 'the edition configuration',
+                      MAX_CONFIG_BYTES, 'edition configuration not found')
+
+
+def load_model(root: Path, path: Path, shown: str, model, what: str, limit: int,
+               missing: str):
+    """A TOML file inside ``root`` read by the containment rule and validated by the
+    pydantic ``model``; every problem with its line, at once."""
     try:
-        text = read_text(root, path, what='the edition configuration', shown=shown,
-                         limit=MAX_CONFIG_BYTES, error=ConfigError)
+        text = read_text(root, path, what=what, shown=shown, limit=limit, error=ConfigError)
     except FileNotFoundError:
-        raise ConfigError('edition configuration not found', path=shown) from None
+        raise ConfigError(missing, path=shown) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise toml_problem(error, shown) from None
     try:
-        return EditionConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
-        raise_all(validation_problems(error, text, shown),
-                  f'{shown}: the edition configuration is not valid')
+        raise_all(validation_problems(error, text, shown), f'{shown}: {what} is not valid')
         raise AssertionError('unreachable')  # pragma: no cover
 
 

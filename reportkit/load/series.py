@@ -11,14 +11,12 @@ before the shared ones, so a series can replace one partial without copying the 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reportkit.errors import ConfigError, ReportError, raise_all
-from reportkit.files import KB, read_text
+from reportkit.files import KB
 from reportkit.safety.policy import Title
 
 NAME = r'^[a-z0-9][a-z0-9-]{0,63}$'
@@ -178,22 +176,8 @@ class SeriesConfig(_Strict):
 
 def load_series(root: Path, folder: Path, shown: str) -> SeriesConfig:
     """Read and validate ``<folder>/series.toml`` (inside ``root``, the project)."""
-    from reportkit.load.config import toml_problem, validation_problems
+    from reportkit.load.config import load_model
 
-    path = folder / SERIES_FILE
-    try:
-        text = read_text(root, path, what='the series declaration', shown=shown,
-                         limit=MAX_SERIES_BYTES, error=ConfigError)
-    except FileNotFoundError:
-        raise ConfigError(f'{folder.name} is not a series: it has no {SERIES_FILE}',
-                          path=shown) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise toml_problem(error, shown) from None
-    try:
-        return SeriesConfig.model_validate(raw)
-    except ValidationError as error:
-        raise_all(validation_problems(error, text, shown),
-                  f'{shown}: the series declaration is not valid')
-        raise AssertionError('unreachable')  # pragma: no cover
+    return load_model(root, folder / SERIES_FILE, shown, SeriesConfig,
+                      'the series declaration', MAX_SERIES_BYTES,
+                      f'{folder.name} is not a series: it has no {SERIES_FILE}')

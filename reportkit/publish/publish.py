@@ -22,7 +22,7 @@ from reportkit.publish.archive import MANIFEST, MANIFEST_FORMAT, archive_key, re
 from reportkit.run.build import render_language
 from reportkit.run.prepare import BuildRequest, Progress, output_name, prepare, quiet
 from reportkit.cache import Depends, PdfCache
-from reportkit.errors import ReportError, raise_all
+from reportkit.errors import ReportError
 from reportkit.files import Journal, fsync_dir, read_bytes, recording, write_atomically
 from reportkit.inputs import code_digests, key, manifest_inputs, sha256_file, software
 from reportkit.load.edition import Edition, load_edition
@@ -161,13 +161,8 @@ def _documents(project: Project, edition: Edition) -> list[str | None]:
     per language."""
     if edition.series.for_each is None:
         return [None]
-    from reportkit.charts.specs import load_chart_specs
-    from reportkit.data.view import data_view
-    view, problems = data_view(project, edition, list(edition.sections),
-                               load_chart_specs(project, edition), project.build / 'cache')
-    if view is None:
-        raise_all(problems, f'edition {edition.name}: inputs are missing or wrong')
-    return list(view.items)
+    from reportkit.run.plan import items
+    return items(project, BuildRequest(edition.name), True)[0]
 
 
 def _archived_title(pdf: Path) -> str:

@@ -31,7 +31,7 @@ def check(project: Project, requests: list[BuildRequest], progress: Progress = q
     for request in requests:
         request = dataclasses.replace(request, edition=project.resolve(request.edition))
         _, series, _ = load_edition_config(project, request.edition)
-        keys = items(project, request, False) if series.for_each else [None]
+        keys = items(project, request, False)[0] if series.for_each else [None]
         expanded += [dataclasses.replace(request, item=item) for item in keys]
     for request in expanded:
         try:

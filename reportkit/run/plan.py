@@ -53,7 +53,7 @@ def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> lis
         languages = request.languages or list(config.languages)
         view = None
         if series.for_each:
-            keys, view = items(project, request, use_cache, with_view=True)
+            keys, view = items(project, request, use_cache)
         else:
             keys = [None]
         if request.out and len(languages) * len(keys) > 1:
@@ -85,9 +85,9 @@ def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> lis
     return documents
 
 
-def items(project: Project, request: BuildRequest, use_cache: bool,
-          with_view: bool = False):
-    """A batch edition's documents (its data view says which), or those of --only."""
+def items(project: Project, request: BuildRequest, use_cache: bool):
+    """A batch edition's documents (its data view says which), or those of --only; and
+    the view."""
     from reportkit.charts.specs import load_chart_specs
     from reportkit.data.view import data_view
     from reportkit.errors import raise_all
@@ -100,14 +100,14 @@ def items(project: Project, request: BuildRequest, use_cache: bool,
     if view is None:
         raise_all(problems, f'edition {request.edition}: inputs are missing or wrong')
     if not request.only:
-        return (list(view.items), view) if with_view else list(view.items)
+        return list(view.items), view
     unknown = [code for code in request.only if code not in view.items]
     if unknown:
         raise ReportError(f"--only: edition {request.edition} has no document "
                           f"{', '.join(repr(code[:20]) for code in unknown)} (its documents: "
                           f"{', '.join(view.items[:8])}{'…' if len(view.items) > 8 else ''})")
     chosen = [code for code in view.items if code in request.only]
-    return (chosen, view) if with_view else chosen
+    return chosen, view
 
 
 def label(document: Document) -> str:

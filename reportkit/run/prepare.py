@@ -75,13 +75,6 @@ class Prepared:
     """The datasets the document shows data from."""
     uses: dict = field(default_factory=dict)
     """The values its narrative read (:class:`~reportkit.data.values.Used`)."""
-    view: object = field(default=None, repr=False, compare=False)
-    """The data view it was made from (not sent between processes)."""
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state['view'] = None   # the whole edition's data: every worker has its own
-        return state
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -211,7 +204,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
     return Prepared(request, edition, composed, timings, datasets=view.datasets,
-                    uses=used.as_dict(), view=view)
+                    uses=used.as_dict())
 
 
 def document_item(edition: Edition, view, item: str | None) -> str | None:
