@@ -242,9 +242,13 @@ def _tiles(fig, ax, series: Series, fmt) -> None:
     ax.set_aspect('equal')
     ax.axis('off')
     edges = [ranked[0], *bounds, ranked[-1]]
-    ax.legend(handles=[Patch(facecolor=SHADES[k], label=f'{fmt(edges[k])} – {fmt(edges[k + 1])}')
-                       for k in range(5)], loc='upper left', bbox_to_anchor=(1.0, 1.0),
-              fontsize=7, handlelength=1.2, borderaxespad=0.2)
+    # The lowest class is 'under' its upper bound: a lower bound too small for the scale
+    # would read '<0.1 – 0.9'.
+    labels = [f'< {fmt(edges[1])}'] + [f'{fmt(edges[k])} – {fmt(edges[k + 1])}'
+                                       for k in range(1, 5)]
+    ax.legend(handles=[Patch(facecolor=SHADES[k], label=labels[k]) for k in range(5)],
+              loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize=7, handlelength=1.2,
+              borderaxespad=0.2)
 
 
 def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
