@@ -4,6 +4,7 @@ budget. Real builds in real processes, killed for real; ``pytest -s`` shows the 
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reportkit.cli import main
+from reportkit.run.render import RENDERS_PER_RENDERER
 
 from .conftest import ROOT, copy_project
 
@@ -98,7 +100,8 @@ class Tree:
 class Build:
     """``make_report.py ARGS`` on a project copy, in its own session, watched."""
 
-    def __init__(self, project: Path, logs: Path, *args: str, env: dict | None = None):
+    def __init__(self, project: Path, logs: Path, *args: str, env: dict | None = None,
+                 edition: str = '2015'):
         environ = {k: v for k, v in os.environ.items() if not k.startswith('REPORT_RENDER')}
         environ.update(env or {})
         self.err_path = logs / f'stderr-{time.monotonic_ns()}.txt'
@@ -106,7 +109,7 @@ class Build:
         with open(self.err_path, 'w') as err:   # a file: orphans cannot hold a pipe open
             self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / 'make_report.py'), '--project', str(project),
-                 'build', '2015', *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+                 'build', edition, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
                 stdin=subprocess.DEVNULL, env=environ, start_new_session=True)
         self.tree = Tree(self.process.pid)
 
@@ -151,8 +154,8 @@ def builds(tmp_path):
     out.parent.mkdir()
     out.write_bytes(PREVIOUS)
 
-    def start(*args: str, env: dict | None = None) -> Build:
-        build = Build(project, tmp_path, *args, env=env)
+    def start(*args: str, env: dict | None = None, edition: str = '2015') -> Build:
+        build = Build(project, tmp_path, *args, env=env, edition=edition)
         started.append(build)
         return build
 
@@ -242,19 +245,33 @@ def test_a_killed_build_in_one_process_takes_its_render_fork_with_it(builds):
     assert survivors == [], f'left running: {build.tree.describe(survivors)}'
 
 
+def renderers(tree: Tree, among: list[int] | None = None) -> list[int]:
+    """The warm renderers (they call themselves 'rendering') alive among ``among``."""
+    found = []
+    for pid in tree.pythons() if among is None else among:
+        try:
+            if Path(f'/proc/{pid}/comm').read_text().strip() == 'rendering':
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 def test_a_killed_parallel_build_takes_its_pool_with_it(builds):
-    """Several documents with -j 2: the pool's workers and the forks they render in."""
+    """Several documents with -j 2: killed while its two warm renderers render (the
+    pool's workers, which checked and composed, are gone by then)."""
     build = builds('--no-cache', '--out-dir', str(builds.out.parent), '-j', '2')
-    build.watch_until(lambda: len(build.tree.pythons(depth=2)) >= 1)
+    build.watch_until(lambda: len(renderers(build.tree)) >= 2)
     time.sleep(0.2)
     build.tree.look()
     running = build.tree.pythons()
+    rendering = renderers(build.tree, running)
     os.kill(build.process.pid, signal.SIGKILL)
     build.wait()
     survivors, took = gone_within(build.tree, 5)
-    print(f'\nSIGKILL at {build.elapsed():.2f} s with {len(running)} processes (pool '
-          f'workers and render forks: {build.tree.describe(running)}): gone {took:.2f} s later')
-    assert len(running) >= 3
+    print(f'\nSIGKILL at {build.elapsed():.2f} s with {len(running)} processes '
+          f'({build.tree.describe(running)}): gone {took:.2f} s later')
+    assert len(rendering) == 2
     assert survivors == [], f'left running: {build.tree.describe(survivors)}'
 
 
@@ -464,6 +481,46 @@ def test_the_budget_holds_in_a_parallel_build(builds):
                 in build.stderr)
     assert sorted(p.name for p in out_dir.iterdir()) == ['report.pdf']
     assert leftovers(builds.project, out_dir) == []
+
+
+def test_a_renderer_killed_at_its_budget_is_replaced_for_the_next_document(builds):
+    """-j 1, two documents, one warm renderer: the first render overruns and its renderer
+    is killed; the second document is rendered by a new one (and overruns too): both
+    are named, neither is written."""
+    out_dir = builds.out.parent
+    build = builds('--no-cache', '--out-dir', str(out_dir), '-j', '1',
+                   env={'REPORT_RENDER_SECONDS': '0.5'})
+    assert build.wait(60) == 1, build.stderr
+    print(f'\n-j 1, two documents, 0.5 s each: failed after {build.elapsed():.2f} s')
+    lines = error_lines(build)
+    assert lines[0] == 'error: no PDF was written (2 problems):'
+    assert sorted(lines[1:]) == [
+        f'  beyond-the-border-2015-{lang}-r1.pdf: rendering took longer than 0.5 s '
+        '(the limit, REPORT_RENDER_SECONDS); nothing was written' for lang in ('en', 'fr')]
+    assert sorted(p.name for p in out_dir.iterdir()) == ['report.pdf']
+    assert leftovers(builds.project, out_dir) == []
+
+
+def test_a_warm_renderer_gives_each_document_its_own_budget(builds):
+    """Twenty-four profiles, 1 s each (a profile takes about 0.2 s), in warm renderers of
+    16 documents each: the first renderer's 16 take some 3 s of CPU time, which one
+    budget for its whole life (its CPU time limit set once) would not allow; the rest
+    go to a fresh renderer."""
+    out_dir = builds.out.parent
+    states = 'AL,AK,AZ,AR,CA,CO,CT,DE,DC,FL,GA,HI,ID,IL,IN,IA,KS,KY,LA,ME,MD,MA,MI,MN'
+    build = builds('--no-cache', '--lang', 'en', '--only', states, '--out-dir', str(out_dir),
+                   '-j', '1', env={'REPORT_RENDER_SECONDS': '1'}, edition='state-trade/2016')
+    seen: set[int] = set()
+    while build.process.poll() is None:
+        build.tree.look()
+        seen.update(renderers(build.tree))
+        time.sleep(0.02)
+    assert build.wait(60) == 0, build.stderr
+    pdfs = sorted(p.name for p in out_dir.glob('state-trade-2016-*-en-r1.pdf'))
+    print(f'\n24 profiles, 1 s each, in {len(seen)} renderer(s): '
+          f'{build.elapsed():.2f} s in all')
+    assert len(pdfs) == 24
+    assert len(seen) == math.ceil(24 / RENDERS_PER_RENDERER) == 2
 
 
 def test_a_bad_budget_is_one_line_before_any_work(builds):

@@ -99,11 +99,35 @@ def _checked(project: Project, path: Path, limit: int, kind: str) -> Path:
 
 
 def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
-               lang: str, shown: str) -> Chart:
-    """Draw one figure for ``lang`` from its series."""
-    xs, ys, labels = series.xs, series.ys, series.labels
+               lang: str, shown: str, look: str = '') -> Chart:
+    """Draw one figure for ``lang`` from its series. With ``look``
+    (:func:`style_digest`), the unmarked drawing of a kind that marks the document's own
+    x is made once in this process for every document that shares it."""
     fmt = value_format(lang, spec.digits)
+    if spec.kind in MARKED:
+        svg = _mark(_unmarked(project, spec, series, lang, look), spec.kind,
+                    len(series.xs), series.highlight)
+    else:
+        svg = _svg(project, spec, series, lang)
+    ys, labels = series.ys, series.labels
+    rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
+    values = {**_summary(labels, ys, fmt, spec, series.period), **series.context}
+    if series.highlight is not None:
+        values['value'] = fmt(ys[series.highlight])
+    texts = {}
+    for name in ('title', 'alt', 'source'):
+        texts[name] = _format(getattr(spec, name)[lang], values, chart_id, f'{name}.{lang}',
+                              shown)
+    title, alt, source = texts['title'], texts['alt'], texts['source']
+    return Chart(chart_id, svg, for_language(title, lang),
+                 for_language(source, lang), for_language(alt, lang),
+                 [for_language(c, lang) for c in spec.columns[lang]], rows)
 
+
+def _svg(project: Project, spec: ChartSpec, series: Series, lang: str) -> bytes:
+    """The figure itself, as SVG."""
+    xs, ys = series.xs, series.ys
+    fmt = value_format(lang, spec.digits)
     _, plt = _pyplot()
     from matplotlib.ticker import FuncFormatter, MaxNLocator
     _use_house_style(project, plt)
@@ -169,18 +193,7 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
     finally:
         plt.close(fig)
 
-    rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
-    values = {**_summary(labels, ys, fmt, spec, series.period), **series.context}
-    if series.highlight is not None:
-        values['value'] = fmt(ys[series.highlight])
-    texts = {}
-    for name in ('title', 'alt', 'source'):
-        texts[name] = _format(getattr(spec, name)[lang], values, chart_id, f'{name}.{lang}',
-                              shown)
-    title, alt, source = texts['title'], texts['alt'], texts['source']
-    return Chart(chart_id, buffer.getvalue(), for_language(title, lang),
-                 for_language(source, lang), for_language(alt, lang),
-                 [for_language(c, lang) for c in spec.columns[lang]], rows)
+    return buffer.getvalue()
 
 
 def value_format(lang: str, digits: int):
@@ -202,14 +215,16 @@ SHADES = ['#e4e9ef', '#b5c3d3', '#7d93ad', '#4a6585', '#26374a']
 
 
 def _hbar(ax, series: Series, fmt, tick_fmt) -> None:
-    """Ranked bars, largest on top; a batch document's own bar in the accent colour."""
+    """Ranked bars, largest on top, unmarked (see :func:`_mark`). Every label is laid out
+    bold, as wide as the one that will be marked: the figure's frame is the same whichever
+    bar is the document's own, and that bar's label always fits."""
     ys, labels = series.ys, series.labels
-    colours = [HIGHLIGHT if i == series.highlight else OTHERS for i in range(len(ys))]
-    bars = ax.barh(labels[::-1], ys[::-1], height=0.6, color=colours[::-1])
+    bars = ax.barh(labels[::-1], ys[::-1], height=0.6, color=OTHERS)
     ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
-    if series.highlight is not None:
-        mine = ax.get_yticklabels()[len(ys) - 1 - series.highlight]
-        mine.set_fontweight('bold')
+    for bar, tick, i in zip(bars, ax.get_yticklabels(), range(len(ys) - 1, -1, -1)):
+        bar.set_gid(f'mark-{i}')
+        tick.set_gid(f'label-{i}')
+        tick.set_fontweight('bold')
     ax.grid(axis='y', visible=False)
     ax.grid(axis='x', visible=True)
     ax.xaxis.set_major_formatter(tick_fmt)
@@ -219,22 +234,19 @@ def _hbar(ax, series: Series, fmt, tick_fmt) -> None:
 
 def _tiles(fig, ax, series: Series, fmt) -> None:
     """A tile-grid map: one square per x at its (row, column), shaded by value in five
-    classes of equal counts (a legend gives each range); the document's own tile is
-    outlined, and every tile carries its code, so the map reads without colour."""
+    classes of equal counts (a legend gives each range), every tile with its code, so the
+    map reads without colour; unmarked (see :func:`_mark`)."""
     from matplotlib.patches import Patch, Rectangle
 
     ranked = sorted(series.ys)
     bounds = [ranked[min(len(ranked) - 1, (len(ranked) * k) // 5)] for k in range(1, 5)]
     shade = lambda y: sum(1 for b in bounds if y >= b)  # noqa: E731
     for i, ((row, col), y) in enumerate(zip(series.tiles, series.ys)):
-        mine = i == series.highlight
         level = shade(y)
         ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=SHADES[level],
-                               edgecolor=HIGHLIGHT if mine else 'white',
-                               linewidth=2.2 if mine else 0.5))
+                               edgecolor='white', linewidth=0.5, gid=f'mark-{i}'))
         ax.text(col + 0.46, -row + 0.46, str(series.xs[i]), ha='center', va='center',
-                fontsize=7, fontweight='bold' if mine else 'normal',
-                color='white' if level >= 3 else '#1a1a1a')
+                fontsize=7, color='white' if level >= 3 else '#1a1a1a', gid=f'label-{i}')
     rows = [r for r, _ in series.tiles]
     cols = [c for _, c in series.tiles]
     ax.set_xlim(min(cols) - 0.1, max(cols) + 1.0)
@@ -249,6 +261,63 @@ def _tiles(fig, ax, series: Series, fmt) -> None:
     ax.legend(handles=[Patch(facecolor=SHADES[k], label=labels[k]) for k in range(5)],
               loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize=7, handlelength=1.2,
               borderaxespad=0.2)
+
+
+MARKED = ('hbar', 'tiles')
+"""The kinds that mark a batch document's own x. They are drawn unmarked, once for every
+document whose chart shows the same data (a map: the whole batch; a division's bars: its
+states), and each document's SVG is that drawing with its own bar or tile marked."""
+_MARKS = {'hbar': {'fill': HIGHLIGHT}, 'tiles': {'stroke': HIGHLIGHT, 'stroke-width': '2.2'}}
+_UNMARKED: dict[str, bytes] = {}
+"""Unmarked drawings made by this process, by :func:`chart_key` (a few dozen kept)."""
+_UNMARKED_KEPT = 64
+
+
+def _unmarked(project: Project, spec: ChartSpec, series: Series, lang: str,
+              look: str) -> bytes:
+    """The drawing of ``series`` with no x marked; made once per process and ``look``."""
+    plain = dataclasses.replace(series, highlight=None, context={})
+    key = chart_key('unmarked', spec, plain, lang, look) if look else ''
+    svg = _UNMARKED.get(key)
+    if svg is None:
+        svg = _svg(project, spec, plain, lang)
+        if key:
+            while len(_UNMARKED) >= _UNMARKED_KEPT:
+                del _UNMARKED[next(iter(_UNMARKED))]
+            _UNMARKED[key] = svg
+    return svg
+
+
+def _mark(svg: bytes, kind: str, count: int, highlight: int | None) -> bytes:
+    """``svg`` with x number ``highlight`` marked: its bar in the accent colour, or its
+    tile outlined in it; its label bold, every other label regular. Only the styles of
+    the elements this module named (``mark-N``, ``label-N``: matplotlib's gid) change."""
+    text = svg.decode('utf-8')
+    if highlight is not None:
+        text = _restyle(text, f'mark-{highlight}', _MARKS[kind])
+    for i in range(count):
+        bold = i == highlight
+        if bold or kind == 'hbar':   # a tile's label is regular unless marked
+            text = _restyle(text, f'label-{i}', {'font-weight': '700' if bold else None})
+    return text.encode('utf-8')
+
+
+def _restyle(text: str, gid: str, changes: dict[str, str | None]) -> str:
+    """``text`` with the first ``style`` inside the group ``gid`` changed: each property
+    of ``changes`` set (a new one first, as matplotlib orders them) or, given None,
+    removed."""
+    start = text.find(f'<g id="{gid}">')
+    begin = text.find('style="', start) + len('style="') if start >= 0 else -1
+    end = text.find('"', begin) if begin >= len('style="') else -1
+    if end < 0:
+        raise ChartError(f'the drawing has no element {gid} to mark (a matplotlib '
+                         'version that writes SVG differently?)')
+    styles = dict(part.split(': ', 1) for part in text[begin:end].split('; ') if part)
+    new = {name: value for name, value in changes.items() if name not in styles}
+    for name, value in styles.items():
+        new[name] = changes[name] if name in changes else value
+    kept = '; '.join(f'{name}: {value}' for name, value in new.items() if value is not None)
+    return text[:begin] + kept + text[end:]
 
 
 def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
@@ -309,7 +378,7 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
                 todo.append((lang, chart_id, key))
             else:
                 drawn[lang, chart_id] = chart
-    work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown)
+    work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown, look)
             for lang, chart_id, _ in todo]
     pending = drawer.submit(draw_on_two_cores, project, work) if drawer and todo else None
 
@@ -327,7 +396,7 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
 
 
 def draw_several(project: Project, charts: list[tuple]) -> list[Chart]:
-    """:func:`draw_chart` of each (chart id, spec, series, lang, shown), in order."""
+    """:func:`draw_chart` of each (chart id, spec, series, lang, shown, look), in order."""
     return [draw_chart(project, *chart) for chart in charts]
 
 

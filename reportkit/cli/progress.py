@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from reportkit.run.prepare import STAGES
+from reportkit.run.prepare import RENDERED, STAGES
 
 BATCH = 6
 """From this many documents to build on, a run shows a progress bar."""
@@ -42,9 +42,11 @@ class BatchProgress:
 
     def __call__(self, step: int, stage: str, detail: str) -> None:
         if self.bar is None:
-            self.lines(step, stage, detail)
-        elif step >= 5 and not detail.endswith('from the cache'):
-            # One step per document checked (stage 5) and one per document rendered.
+            if stage != RENDERED:   # a line says a render starts; the 'wrote' lines, its end
+                self.lines(step, stage, detail)
+        elif step >= 5 and not detail.endswith('from the cache') and stage != STAGES[5]:
+            # One step per document checked (stage 5) and one per document rendered
+            # (when it is done, not as it starts).
             self.bar.update(self.task, advance=1, description=f'{stage}: {escape(detail)}')
 
     def stop(self) -> None:

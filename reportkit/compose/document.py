@@ -27,6 +27,15 @@ class Composed:
     """Relative file name -> where it comes from, as a user names it (for messages about
     the composed document, which lives in a temporary folder)."""
 
+    def share_assets(self, seen: dict[str, bytes]) -> None:
+        """Hold each asset equal to one in ``seen`` (name -> content) as that very object,
+        and add the others: the documents of a batch, each unpickled from a worker with
+        its own copy of the fonts, then keep one copy between them."""
+        for name, content in self.assets.items():
+            first = seen.setdefault(name, content)
+            if first is not content and first == content:
+                self.assets[name] = first
+
     def named(self, message: str, folder: Path) -> str:
         """``message`` with the files of the document written into ``folder`` named by
         their sources (``templates/print.css``, ``reports/2015/en/map.png``)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from reportkit.errors import ChartError, DataError, ReportError, unique
-from reportkit.files import write_atomically
+from reportkit.files import Journal, write_atomically
 from reportkit.project import Project
 from reportkit.data.tables import printed_table, table_problems
 from reportkit.data.values import Record, declared_values
@@ -100,28 +100,54 @@ def data_view(project: Project, edition: Edition, languages: list[str],
     ``on_miss()`` is called before the data is read (the view was not in the cache)."""
     from reportkit.files import note, recording
 
+    recent = _recent(project, edition, languages, cache)
+    if recent is not None:
+        note(recent[1])   # the data files stand behind this view: they are inputs
+        return recent[0], []
     plan = _plan(edition, languages) if cache is not None else ''
     if cache is not None:
         hit = _depends(project, cache).lookup(plan)
-        # The same view serves every document of a batch: unpickled once per process.
-        view = (_RECENT.get(hit[0]) or _cached(cache, hit[0])) if hit else None
+        view = _cached(cache, hit[0]) if hit else None
         if view is not None:
-            note(hit[1])   # the data files stand behind this view: they are inputs
-            _RECENT.clear()
-            _RECENT[hit[0]] = view
+            note(hit[1])
+            _remember(edition, languages, cache, view, hit[1])
             return view, []
     if on_miss is not None:
         on_miss()
     with recording() as journal:
         view, problems = _extract(project, edition, languages, specs)
-    if cache is not None and view is not None and not problems:
-        _store(cache, _depends(project, cache).remember(plan, journal), view)
+    if view is not None and not problems:
+        _remember(edition, languages, cache, view, journal)
+        if cache is not None:
+            _store(cache, _depends(project, cache).remember(plan, journal), view)
     return view, problems
 
 
-_RECENT: dict[str, DataView] = {}
-"""The last view this process took from the cache, by its key (its plan and the digests
-of the files behind it, checked by every lookup)."""
+_RECENT: list[tuple[tuple, frozenset[str], DataView, Journal]] = []
+"""The views this process made or took from the cache last: (what it is for, but for
+its languages, and the cache folder it is in; its languages; the view; the files behind
+it). Every document of a batch is served by the same view, here (and in the workers
+forked after it was made) with no reading at all, cache or not; a lookup checks that the
+files behind it are unchanged."""
+_RECENT_KEPT = 2
+
+
+def _recent(project: Project, edition: Edition, languages: list[str], cache: Path | None):
+    """(view, journal) made before in this process for this edition in (at least)
+    ``languages``, with this ``cache``, if the files behind it are unchanged."""
+    from reportkit.files import unchanged
+
+    wanted, plan = set(languages), (_plan(edition, []), cache)
+    for made_for, langs, view, journal in _RECENT:
+        if made_for == plan and wanted <= langs and unchanged(project.root, journal):
+            return view, journal
+    return None
+
+
+def _remember(edition: Edition, languages: list[str], cache: Path | None, view: DataView,
+              journal: Journal) -> None:
+    _RECENT.insert(0, ((_plan(edition, []), cache), frozenset(languages), view, journal))
+    del _RECENT[_RECENT_KEPT:]
 
 
 def _extract(project: Project, edition: Edition, languages: list[str],

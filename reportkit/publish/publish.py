@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportkit.publish.archive import MANIFEST, MANIFEST_FORMAT, archive_key, revision_folder, revisions, sign
-from reportkit.run.build import render_language
+from reportkit.run.render import render_language
 from reportkit.run.prepare import BuildRequest, Progress, output_name, prepare, quiet
 from reportkit.cache import Depends, PdfCache
 from reportkit.errors import ReportError

@@ -216,13 +216,14 @@ def start_renderer(fonts_dir: Path, scratch: Path) -> Worker:
     from reportkit.safety.worker import Worker
 
     use_bundled_fonts(fonts_dir, scratch)   # before the fork: the renderer inherits it
-    return Worker(_load_weasyprint, 'rendering')
+    return Worker(load_weasyprint, 'rendering')
 
 
-def render_in(renderer: Worker | None, html_path: Path, **options) -> Rendered:
+def render_in(renderer: Worker | None, html_path: Path, *, keep_renderer: bool = False,
+              **options) -> Rendered:
     """:func:`render_pdf` of ``html_path`` in the ``renderer``, which is stopped
-    afterwards, or (None) in a fork of this process; writing no file (the PDF is in the
-    result).
+    afterwards unless told to keep it, or (None) in a fork of this process; writing no
+    file (the PDF is in the result).
 
     Either way the render runs in a child process, under the budget of :mod:`.budget`: it
     limits its own memory, and is killed at the time limit. Overstepping either is a
@@ -235,7 +236,7 @@ def render_in(renderer: Worker | None, html_path: Path, **options) -> Rendered:
         budget = Budget.from_environment()
         if renderer is None:
             use_bundled_fonts(options['fonts_dir'], options['scratch'])
-            _load_weasyprint()   # here: this fork and every later one start with it loaded
+            load_weasyprint()   # here: this fork and every later one start with it loaded
             answer = call_in_fork(_render_here, html_path, options, budget, name='rendering')
         else:
             answer = renderer.submit(_render_here, html_path, options, budget).result
@@ -247,7 +248,7 @@ def render_in(renderer: Worker | None, html_path: Path, **options) -> Rendered:
     except Stopped as error:
         raise budget.exceeded(shown, error.status) or error from None
     finally:
-        if renderer is not None:
+        if renderer is not None and not keep_renderer:
             renderer.stop()
 
 
@@ -255,7 +256,7 @@ _LOADING = 0.0
 """Seconds the renderer took to load WeasyPrint."""
 
 
-def _load_weasyprint() -> None:
+def load_weasyprint() -> None:
     global _LOADING
     started = time.perf_counter()
     import weasyprint  # noqa: F401

@@ -21,45 +21,24 @@ and matplotlib in a third while the data is read, when charts have to be drawn.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
-import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from reportkit import files   # files.write_atomically, looked up when called (tests replace it)
 from reportkit.errors import ReportError, RenderError, problems_of, raise_all, unique
-from reportkit.files import Journal
 from reportkit.run.plan import Document, depends, label, plan, weight
 from reportkit.run.slices import Slices
-from reportkit.run.prepare import STAGES, BuildRequest, Prepared, Progress, output_name, prepare, quiet
+from reportkit.run.prepare import RENDERED, STAGES, BuildRequest, Prepared, Progress, prepare, quiet
+from reportkit.run.render import BuildResult, render_all, render_to_part
 from reportkit.project import Project
 from reportkit.render.pdf import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
 if TYPE_CHECKING:  # pragma: no cover
-    from reportkit.render.pdf import Embedded, Rendered
     from reportkit.safety.worker import Worker
-
-@dataclass
-class BuildResult:
-    edition: str
-    lang: str
-    pdf: Path
-    pages: int
-    size: int
-    seconds: float
-    html: Path | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    cached: bool = False
-    """True when the PDF was taken from the cache (its inputs had not changed)."""
-    reads: Journal | None = None
-    """Every file the build read for this PDF (its cache key and manifest inputs)."""
-    item: str | None = None
-    """A batch document's key (a state's code)."""
 
 
 def build(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -149,59 +128,14 @@ def _run(project: Project, todo: list[Document], progress: Progress,
     if dask:
         from reportkit.run.cluster import run_on_cluster
         outputs = run_on_cluster(project, todo, dask, cache_dir, progress)
-    elif jobs > 1 and len(todo) > 1:
-        import concurrent.futures as futures
-        import multiprocessing
-
-        # Fork after the heavy libraries are imported: every worker starts warm.
-        import weasyprint  # noqa: F401
-        from reportkit.charts import draw as charts  # noqa: F401
-        from reportkit.compose import compose  # noqa: F401
-        from reportkit.data import read as data  # noqa: F401
-        from reportkit.data import view as dataview  # noqa: F401
-        from reportkit.narrative import markdown as narrative  # noqa: F401
-        from reportkit.data import values  # noqa: F401
-        from reportkit.safety.worker import die_with_parent, stopped_on_error
-        context = multiprocessing.get_context('fork')
-        # The workers die with the build; on any exception (Ctrl-C, SIGTERM) they are
-        # killed at once, and what they had written removed.
-        folders = {project.build, *(document.target.parent for document in todo)}
-        with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context,
-                                         initializer=die_with_parent,
-                                         initargs=(os.getpid(),)) as pool, \
-                stopped_on_error(pool, folders):
-            running = {pool.submit(_prepare_quietly, project, request, cache_dir): document
-                       for request, document in zip(requests, todo)}
-            checked = {}
-            for done in futures.as_completed(running):
-                document = running[done]
-                checked[id(document)] = done.result()
-                failed = isinstance(checked[id(document)], ReportError)
-                progress(5, 'Checked and composed' if not failed else 'Problems found',
-                         f'{label(document)} {document.lang}')
-            prepared_all = _gather([checked[id(d)] for d in todo], todo)
-            finished = _reusable(project, prepared_all, todo, cache, progress)
-            running = {pool.submit(_render_quietly, project, prepared, document.target, None,
-                                   os.getpid()): document
-                       for prepared, document in zip(prepared_all, todo)
-                       if id(document) not in finished}
-            for done in futures.as_completed(running):
-                document = running[done]
-                finished[id(document)] = done.result()
-                progress(6, 'Rendered', f'{label(document)} {document.lang}')
-            outputs = [finished[id(d)] for d in todo]
     else:
-        prepared_all = _gather([_prepare_quietly(project, request, cache_dir, progress,
-                                                 renderer is not None)
-                                for request in requests], todo)
-        reused = _reusable(project, prepared_all, todo, cache, progress)
-        outputs = []
-        for prepared, document in zip(prepared_all, todo):
-            if id(document) in reused:
-                outputs.append(reused[id(document)])
-                continue
-            progress(6, STAGES[5], f'{label(document)} {document.lang}')
-            outputs.append(_render_quietly(project, prepared, document.target, renderer))
+        if jobs > 1 and len(todo) > 1:
+            checked = _prepare_in_parallel(project, todo, progress, cache_dir, jobs)
+        else:
+            checked = [_prepare_quietly(project, request, cache_dir, progress,
+                                        renderer is not None) for request in requests]
+        prepared_all = _gather(checked, todo)
+        outputs = _render(project, prepared_all, todo, cache, progress, jobs, renderer)
     errors = [problem for output in outputs if isinstance(output, ReportError)
               for problem in problems_of(output)]
     done = {}
@@ -225,6 +159,71 @@ def _run(project: Project, todo: list[Document], progress: Progress,
                 cache.put(content_key(prepared, document.target.name), Path(temp),
                           result.pages)
     return done
+
+
+def _prepare_in_parallel(project: Project, todo: list[Document], progress: Progress,
+                         cache_dir: Path | None, jobs: int) -> list:
+    """Phase 1 of every document in ``jobs`` forks of this process: each document's
+    :class:`Prepared`, or its problem."""
+    import concurrent.futures as futures
+    import multiprocessing
+
+    # Fork after the heavy libraries are imported: every worker starts warm (and so will
+    # the renderers forked later).
+    import weasyprint  # noqa: F401
+    from reportkit.charts import draw as charts  # noqa: F401
+    from reportkit.compose import compose  # noqa: F401
+    from reportkit.data import read as data  # noqa: F401
+    from reportkit.data import view as dataview  # noqa: F401
+    from reportkit.narrative import markdown as narrative  # noqa: F401
+    from reportkit.data import values  # noqa: F401
+    from reportkit.safety.worker import die_with_parent, stopped_on_error
+    context = multiprocessing.get_context('fork')
+    # The workers die with the build; on any exception (Ctrl-C, SIGTERM) they are
+    # killed at once, and what they had written removed.
+    folders = {project.build, *(document.target.parent for document in todo)}
+    with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context,
+                                     initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as pool, \
+            stopped_on_error(pool, folders):
+        running = {pool.submit(_prepare_quietly, project, document.request, cache_dir): document
+                   for document in todo}
+        checked, seen = {}, {}
+        for done in futures.as_completed(running):
+            document = running[done]
+            checked[id(document)] = done.result()
+            failed = isinstance(checked[id(document)], ReportError)
+            if not failed:
+                for composed in checked[id(document)].composed.values():
+                    composed.share_assets(seen)
+            progress(5, 'Checked and composed' if not failed else 'Problems found',
+                     f'{label(document)} {document.lang}')
+    return [checked[id(d)] for d in todo]
+
+
+def _render(project: Project, prepared_all: list[Prepared], todo: list[Document], cache,
+            progress: Progress, jobs: int, renderer: Worker | None) -> list:
+    """Phase 2: each document rendered to a hidden file beside its target, or its
+    problem; in the ``renderer`` already started (one document), else in ``jobs`` warm
+    renderers (:func:`~.render.render_all`). A document whose composed content was
+    rendered before is copied from the cache instead."""
+    finished = _reusable(project, prepared_all, todo, cache, progress)
+    left = [i for i, document in enumerate(todo) if id(document) not in finished]
+    if renderer is not None and len(left) == 1:
+        (i,) = left
+        progress(6, STAGES[5], f'{label(todo[i])} {todo[i].lang}')
+        finished[id(todo[i])] = render_to_part(project, prepared_all[i], todo[i].target,
+                                               renderer)
+    elif left:
+        def told(n: int, done: bool) -> None:
+            document = todo[left[n]]
+            progress(6, RENDERED if done else STAGES[5], f'{label(document)} {document.lang}')
+
+        outputs = render_all(project, [(prepared_all[i], todo[i].target) for i in left],
+                             jobs, told)
+        for i, output in zip(left, outputs):
+            finished[id(todo[i])] = output
+    return [finished[id(d)] for d in todo]
 
 
 def content_key(prepared: Prepared, name: str) -> str:
@@ -290,91 +289,3 @@ def _prepare_quietly(project: Project, request: BuildRequest, cache_dir: Path | 
         return prepare(project, request, progress, cache_dir, spare_core)
     except ReportError as error:
         return error
-
-
-def _render_quietly(project: Project, prepared: Prepared, target: Path,
-                    renderer: Worker | None = None, owner: int | None = None):
-    """Render one document to a hidden file beside its target; (temp path, result). The
-    file is named after its ``owner``, the build that renames it (default: this process),
-    and what killed builds left beside the target is removed first."""
-    from reportkit.safety.worker import part_prefix, remove_abandoned
-
-    started = time.perf_counter()
-    lang = next(iter(prepared.composed))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_abandoned(target.parent)
-        handle, temp = tempfile.mkstemp(prefix=part_prefix(target.name, owner),
-                                        suffix='.part', dir=target.parent)
-        os.close(handle)
-    except OSError as error:
-        return RenderError(f'cannot write to {target.parent}: {error.strerror or error}')
-    try:
-        rendered, html_copy = render_language(project, prepared, lang, Path(temp),
-                                              html=prepared.request.html, renderer=renderer,
-                                              name=target.name)
-    except ReportError as error:
-        Path(temp).unlink(missing_ok=True)
-        return error
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    timings = {**prepared.timings, **rendered.timings}
-    return temp, BuildResult(prepared.edition.name, lang, target, rendered.pages, rendered.size,
-                             time.perf_counter() - started, html_copy, timings,
-                             reads=prepared.reads, item=prepared.request.item)
-
-
-def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
-                    variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
-                    html: Path | None = None, renderer: Worker | None = None,
-                    name: str | None = None) -> tuple[Rendered, Path | None]:
-    """Write one language's composed document to a private folder and render it to
-    ``target`` (in the ``renderer`` process, or in a fork of this one: under the render
-    budget either way). Each render has its own folder, so builds running at once never
-    share one; the folders that killed builds left are removed first."""
-    from reportkit.render.pdf import render_in
-    from reportkit.safety.worker import remove_abandoned, staging_prefix
-
-    project.build.mkdir(parents=True, exist_ok=True)
-    remove_abandoned(project.build)
-    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=project.build))
-    try:
-        html_path = prepared.composed[lang].write(staging)
-        published = prepared.edition.config.publication_date
-        options = dict(allowed=[staging], fonts_dir=project.templates / 'fonts',
-                       scratch=project.build, variant=variant, embedded=embedded,
-                       created=dt.datetime(published.year, published.month, published.day),
-                       name=name or (target.name if target is not None
-                                     else output_name(prepared.edition.config, lang,
-                                                      prepared.request.item)))
-        try:
-            rendered = render_in(renderer, html_path, **options)
-            if target is not None:
-                files.write_atomically(target, rendered.data, durable=True)
-        except RenderError as error:   # say which input, not which temporary file
-            from reportkit.safety.policy import glyph_problems
-            raise_all(glyph_problems(error.message, prepared.edition.sections[lang]),
-                      'characters the bundled fonts cannot show')
-            raise RenderError(prepared.composed[lang].named(error.message, staging),
-                              path=error.path, line=error.line) from None
-        except OSError as error:
-            raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
-        html_copy = _copy_html(staging, html) if html else None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return rendered, html_copy
-
-
-def _copy_html(staging: Path, html: Path) -> Path:
-    """Copy the composed document: ``html`` plus its assets in the same folder."""
-    html = html.resolve()
-    folder = html.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    for item in staging.rglob('*'):
-        if item.is_file() and item.name != 'index.html':
-            target = folder / item.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(item, target)
-    shutil.copyfile(staging / 'index.html', html)
-    return html

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from reportkit.run.build import render_language
+from reportkit.run.render import render_language
 from reportkit.errors import ReportError, problems_of, raise_all, unique
 from reportkit.run.plan import items
 from reportkit.run.prepare import BuildRequest, Progress, prepare, quiet

@@ -41,7 +41,7 @@ class Rendered:
 
 def render_task(root: str, request: BuildRequest, name: str, cache: str | None):
     """One document, on a worker: checked, composed and rendered in memory."""
-    from reportkit.run.build import render_language
+    from reportkit.run.render import render_language
     from reportkit.run.prepare import prepare
     from reportkit.project import Project
 
@@ -66,7 +66,7 @@ def run_on_cluster(project: Project, documents: list, address: str, cache: Path 
         raise ReportError('--dask needs dask.distributed, which is not installed: install '
                           "the cluster extra (pip install '.[cluster]')") from None
 
-    from reportkit.run.build import BuildResult
+    from reportkit.run.render import BuildResult
     from reportkit.safety.worker import part_prefix
 
     try:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 STAGES = ['Reading the edition', 'Checking the data', 'Writing out the narrative',
           'Drawing the charts', 'Composing the document', 'Rendering the PDF']
+RENDERED = 'Rendered'
+"""The stage a batch document's progress names when its render is done."""
 
 Progress = Callable[[int, str, str], None]
 """progress(step, stage name, detail) — step counts from 1 to len(STAGES)."""
@@ -155,7 +157,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     if view is None or len(deferred) < len(problems):
         raise_all(problems, f'edition {ed}: inputs are missing or wrong')
     item = document_item(edition, view, request.item)
-    series = view.series_of(item)
+    # (The view may serve more languages: a batch's view, made for all of them.)
+    series = {lang: by_id for lang, by_id in view.series_of(item).items() if lang in languages}
     figures = None
     if drawer and not deferred:   # the drawer draws while the narrative is written out
         figures = charts_stage.draw_charts(project, specs, edition.config.figures,

@@ -41,7 +41,7 @@ def slice_digest(view: DataView, lang: str, item: str, uses: dict) -> str:
                 [(key, value.get(key)) for key in keys]
     parts = [shown, view.rows.get(lang, {}),
              {other: rows.get(item) for other, rows in sorted(view.records.items())},
-             view.item_series.get(item, {})]
+             view.item_series.get(item, {}).get(lang)]   # (a view may serve more languages)
     return hashlib.sha256(repr(parts).encode('utf-8')).hexdigest()
 
 

@@ -67,7 +67,7 @@ class Budget:
         return cls(seconds, memory)
 
     def limit_this_process(self) -> None:
-        """In the child, right before it renders: at most ``memory_mb`` more address space
+        """In the child, right before each render: at most ``memory_mb`` more address space
         than it holds now, CPU time for ``seconds`` more (and one spare), no core file
         (a crash must not leave hundreds of megabytes in the working folder), and its
         standard error to nowhere: out of memory, Python and GLib print lines of noise
@@ -130,11 +130,18 @@ def _address_space() -> int:
         return 0
 
 
+_BEFORE: dict[tuple[int, int], int] = {}
+"""(process, limit) -> the soft limit the process had before its first render's."""
+
+
 def _lower(kind: int, soft: int) -> None:
-    """Lower the soft limit to ``soft`` (never above the hard limit, never raising it)."""
+    """Set the soft limit to ``soft``, never above what it was before this process's
+    first budget (a renderer renders many documents, each under its own budget, and the
+    next one may need more room than the last left it) nor the hard limit."""
     import resource
 
     current, hard = resource.getrlimit(kind)
+    current = _BEFORE.setdefault((os.getpid(), kind), current)
     for ceiling in (current, hard):
         if ceiling != resource.RLIM_INFINITY:
             soft = min(soft, ceiling)

@@ -32,6 +32,7 @@ from typing import Callable, Iterable, Iterator
 from reportkit.errors import RenderError, ReportError
 
 _PR_SET_PDEATHSIG = 1    # from <linux/prctl.h>
+_PR_SET_NAME = 15
 _ORPHANED = 70
 """Exit status of a child whose parent died before the child could ask to die with it."""
 
@@ -70,6 +71,17 @@ def die_with_parent(parent_pid: int) -> None:
     for number in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(number) != signal.SIG_IGN:   # nohup: ignored by all of us
             signal.signal(number, signal.SIG_DFL)
+
+
+def _call_process(name: str) -> None:
+    """Name this process ``name`` (its first 15 bytes) where ``ps`` and ``top`` show it:
+    a renderer reads 'rendering', not the build's command line again."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):   # not Linux: only the name differs
+        pass
 
 
 class Terminated(KeyboardInterrupt):
@@ -121,7 +133,7 @@ class Worker:
         context = multiprocessing.get_context('fork')
         self.name = name
         self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, preload, os.getpid()),
+        self._process = context.Process(target=_serve, args=(theirs, preload, os.getpid(), name),
                                         daemon=True, name=name)
         self._process.start()
         theirs.close()
@@ -159,6 +171,11 @@ class Worker:
         self._process.join(5)
         return _stopped(self.name, self._process.exitcode)
 
+    @property
+    def alive(self) -> bool:
+        """False once it was stopped, or ended (crashed, or killed at its budget)."""
+        return self._process.is_alive()
+
     def stop(self) -> None:
         """Stop the worker, whatever it is doing (loading, waiting or working)."""
         if self._process.is_alive():
@@ -180,8 +197,9 @@ class Pending:
         return self.worker._outcome(self.index, timeout)
 
 
-def _serve(connection, preload: Callable[[], None], parent: int) -> None:
+def _serve(connection, preload: Callable[[], None], parent: int, name: str) -> None:
     die_with_parent(parent)
+    _call_process(name)
     try:
         preload()
         unloaded = None

@@ -1,0 +1,222 @@
+"""Phase 2 of the build, rendering: a document composed in memory (:mod:`.prepare`) to a
+hidden file beside its target, which the build renames into place once every document
+rendered.
+
+A batch renders in warm renderers (:func:`render_all`): each is a fork of the build that
+has WeasyPrint loaded, and renders one document after another, keeping what WeasyPrint
+and its libraries learnt from the earlier ones (fonts, shaping, style sheets); each
+render is under the budget of :mod:`~reportkit.safety.budget`, and a renderer that
+overruns it is killed, with a message naming the document, and replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from reportkit import files   # files.write_atomically, looked up when called (tests replace it)
+from reportkit.errors import ReportError, RenderError, raise_all
+from reportkit.files import Journal
+from reportkit.project import Project
+from reportkit.render.pdf import PDF_VARIANT
+from reportkit.run.prepare import Prepared, output_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reportkit.render.pdf import Embedded, Rendered
+    from reportkit.safety.worker import Worker
+
+
+@dataclass
+class BuildResult:
+    edition: str
+    lang: str
+    pdf: Path
+    pages: int
+    size: int
+    seconds: float
+    html: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: bool = False
+    """True when the PDF was taken from the cache (its inputs had not changed)."""
+    reads: Journal | None = None
+    """Every file the build read for this PDF (its cache key and manifest inputs)."""
+    item: str | None = None
+    """A batch document's key (a state's code)."""
+
+
+def render_to_part(project: Project, prepared: Prepared, target: Path,
+                   renderer: Worker | None = None, owner: int | None = None,
+                   keep: bool = False):
+    """Render one document to a hidden file beside its target; (temp path, result). The
+    file is named after its ``owner``, the build that renames it (default: this process),
+    and what killed builds left beside the target is removed first. The ``renderer`` is
+    stopped afterwards unless told to ``keep`` it (for the next document)."""
+    from reportkit.safety.worker import part_prefix, remove_abandoned
+
+    started = time.perf_counter()
+    lang = next(iter(prepared.composed))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(target.parent)
+        handle, temp = tempfile.mkstemp(prefix=part_prefix(target.name, owner),
+                                        suffix='.part', dir=target.parent)
+        os.close(handle)
+    except OSError as error:
+        return RenderError(f'cannot write to {target.parent}: {error.strerror or error}')
+    try:
+        rendered, html_copy = render_language(project, prepared, lang, Path(temp),
+                                              html=prepared.request.html, renderer=renderer,
+                                              name=target.name, keep=keep)
+    except ReportError as error:
+        Path(temp).unlink(missing_ok=True)
+        return error
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    timings = {**prepared.timings, **rendered.timings}
+    return temp, BuildResult(prepared.edition.name, lang, target, rendered.pages, rendered.size,
+                             time.perf_counter() - started, html_copy, timings,
+                             reads=prepared.reads, item=prepared.request.item)
+
+
+def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
+                    variant: str = PDF_VARIANT, embedded: list[Embedded] | None = None,
+                    html: Path | None = None, renderer: Worker | None = None,
+                    name: str | None = None, keep: bool = False
+                    ) -> tuple[Rendered, Path | None]:
+    """Write one language's composed document to a private folder and render it to
+    ``target`` (in the ``renderer`` process, or in a fork of this one: under the render
+    budget either way). Each render has its own folder, so builds running at once never
+    share one; the folders that killed builds left are removed first."""
+    from reportkit.render.pdf import render_in
+    from reportkit.safety.worker import remove_abandoned, staging_prefix
+
+    project.build.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(project.build)
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=project.build))
+    try:
+        html_path = prepared.composed[lang].write(staging)
+        published = prepared.edition.config.publication_date
+        options = dict(allowed=[staging], fonts_dir=project.templates / 'fonts',
+                       scratch=project.build, variant=variant, embedded=embedded,
+                       created=dt.datetime(published.year, published.month, published.day),
+                       name=name or (target.name if target is not None
+                                     else output_name(prepared.edition.config, lang,
+                                                      prepared.request.item)))
+        try:
+            rendered = render_in(renderer, html_path, keep_renderer=keep, **options)
+            if target is not None:
+                files.write_atomically(target, rendered.data, durable=True)
+        except RenderError as error:   # say which input, not which temporary file
+            from reportkit.safety.policy import glyph_problems
+            raise_all(glyph_problems(error.message, prepared.edition.sections[lang]),
+                      'characters the bundled fonts cannot show')
+            raise RenderError(prepared.composed[lang].named(error.message, staging),
+                              path=error.path, line=error.line) from None
+        except OSError as error:
+            raise RenderError(f'cannot write {target}: {error.strerror or error}') from None
+        html_copy = _copy_html(staging, html) if html else None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return rendered, html_copy
+
+
+def _copy_html(staging: Path, html: Path) -> Path:
+    """Copy the composed document: ``html`` plus its assets in the same folder."""
+    html = html.resolve()
+    folder = html.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in staging.rglob('*'):
+        if item.is_file() and item.name != 'index.html':
+            target = folder / item.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(item, target)
+    shutil.copyfile(staging / 'index.html', html)
+    return html
+
+
+RENDERS_PER_RENDERER = 16
+"""Documents one renderer renders before a fresh one takes over. A renderer keeps what
+WeasyPrint's libraries cached, which makes the next render faster, but each document's
+fonts (Fontconfig and Pango keep them per document) add some 5 MB that is never given
+back: sixteen keep a renderer near 250 MB whatever the batch's size."""
+
+
+def render_all(project: Project, work: list[tuple[Prepared, Path]], jobs: int,
+               told: Callable[[int, bool], None]) -> list:
+    """Each (prepared document, target) rendered to a hidden file beside its target, in
+    ``jobs`` warm renderers at once; in order, (temp path, result) or the problem.
+    ``told(index, finished)`` is called in this thread as each render starts and ends."""
+    from reportkit.render.pdf import load_weasyprint, start_renderer, use_bundled_fonts
+
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for index in range(len(work)):
+        todo.put(index)
+    events: queue.SimpleQueue = queue.SimpleQueue()   # (index, None: started | output)
+    lock = threading.Lock()
+
+    def renderer() -> Worker:
+        with lock:   # one fork at a time; each thread forks only to replace its own
+            started = start_renderer(project.templates / 'fonts', project.build)
+            renderers.append(started)
+            return started
+
+    # The first renderers start here, before any thread. A renderer that overran its
+    # budget, or rendered its share, is replaced by a fork made from its own thread, one
+    # at a time; the other threads then only wait for their renderer or write files,
+    # holding none of the locks a fork could inherit locked. WeasyPrint is loaded here
+    # first: every renderer starts with it.
+    use_bundled_fonts(project.templates / 'fonts', project.build)
+    load_weasyprint()
+    renderers: list[Worker] = []
+    for _ in range(max(1, min(jobs, len(work)))):
+        renderer()
+
+    def serve(current: Worker) -> None:
+        served = 0
+        try:
+            while True:
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if not current.alive or served == RENDERS_PER_RENDERER:
+                    current.stop()
+                    current, served = renderer(), 0
+                served += 1
+                prepared, target = work[index]
+                events.put((index, None))
+                events.put((index, render_to_part(project, prepared, target, current,
+                                                  keep=True)))
+        except BaseException as error:   # noqa: BLE001 - given to the build's thread
+            events.put((None, error))
+
+    threads = [threading.Thread(target=serve, args=(worker,), daemon=True,
+                                name=f'renderer {n + 1}') for n, worker in enumerate(renderers)]
+    outputs: list = [None] * len(work)
+    try:
+        for thread in threads:
+            thread.start()
+        finished = 0
+        while finished < len(work):
+            index, output = events.get()
+            if index is None:
+                raise output
+            if output is not None:
+                outputs[index] = output
+                finished += 1
+            told(index, output is not None)
+    finally:
+        for worker in renderers:
+            worker.stop()
+        for thread in threads:
+            thread.join()
+    return outputs

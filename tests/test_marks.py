@@ -1,0 +1,85 @@
+"""A batch document's own bar or tile: each chart that marks it is drawn once, unmarked,
+for every document that shares its data, and marked in the SVG per document."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reportkit.charts import draw
+from reportkit.charts.specs import load_chart_specs
+from reportkit.data.view import data_view
+from reportkit.load.edition import load_edition
+from reportkit.project import Project
+
+from .conftest import ROOT
+
+PROJECT = Project.at(ROOT)
+
+
+@pytest.fixture(scope='module')
+def drawn():
+    """Every 2016 profile's two charts in English, drawn as the build draws them."""
+    edition = load_edition(PROJECT, 'state-trade/2016', ['en'])
+    specs = load_chart_specs(PROJECT, edition)
+    view, problems = data_view(PROJECT, edition, ['en'], specs)
+    assert problems == []
+    look = draw.style_digest(PROJECT)
+    draw._UNMARKED.clear()
+    charts, series = {}, {}
+    for state in view.items:
+        for chart_id in edition.config.figures:
+            one = view.item_series[state]['en'][chart_id]
+            series[state, chart_id] = one
+            charts[state, chart_id] = draw.draw_chart(PROJECT, chart_id, specs[chart_id],
+                                                      one, 'en', 'charts.toml', look)
+    return charts, series, len(draw._UNMARKED)
+
+
+def group_style(svg: str, gid: str) -> str:
+    """The first style inside the group ``gid``."""
+    match = re.search(rf'<g id="{gid}">\s*<(?:path|text)[^>]*?style="([^"]*)"', svg)
+    assert match, gid
+    return match.group(1)
+
+
+def test_each_document_marks_its_own_x_and_no_other(drawn):
+    charts, series, _ = drawn
+    for (state, chart_id), chart in charts.items():
+        svg, one = chart.svg.decode(), series[state, chart_id]
+        mine = one.highlight
+        assert one.xs[mine] == state
+        accent = 'stroke: #af3c43' if chart_id.startswith('map') else 'fill: #af3c43'
+        assert svg.count(draw.HIGHLIGHT) == 1, (state, chart_id)
+        assert accent in group_style(svg, f'mark-{mine}'), (state, chart_id)
+        for i in range(len(one.xs)):
+            bold = 'font-weight: 700' in group_style(svg, f'label-{i}')
+            assert bold == (i == mine), (state, chart_id, i)
+
+
+def test_the_unmarked_drawings_are_made_once_per_map_and_division(drawn):
+    """One map for the 51 states, one bar chart for each of the nine divisions: 10
+    drawings for 102 charts."""
+    charts, series, made = drawn
+    divisions = {tuple(series[state, 'region-2016'].xs) for state, chart in charts
+                 if chart == 'region-2016'}
+    assert len(divisions) == 9
+    assert made == 1 + 9
+
+
+def test_a_division_keeps_one_frame_whichever_state_is_marked(drawn):
+    """Each label is laid out bold, as the marked one will be: the longest name marked
+    (District of Columbia, in its division) still fits, and the frame does not move."""
+    charts, series, _ = drawn
+    frames: dict[tuple, set] = {}
+    for (state, chart_id), chart in charts.items():
+        size = re.search(rb'<svg[^>]*width="([\d.]+)pt" height="([\d.]+)pt"', chart.svg)
+        frames.setdefault((chart_id, tuple(series[state, chart_id].xs)), set()).add(
+            size.groups())
+    assert all(len(sizes) == 1 for sizes in frames.values())
+
+
+def test_a_drawing_without_the_element_to_mark_is_an_error_not_a_wrong_chart():
+    with pytest.raises(draw.ChartError, match='no element mark-3 to mark'):
+        draw._mark(b'<svg><g id="mark-1"><path style="fill: #fff"/></g></svg>', 'hbar', 5, 3)
