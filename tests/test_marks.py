@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reportkit.charts import draw
+from reportkit.charts import draw, marks
 from reportkit.charts.specs import load_chart_specs
 from reportkit.data.view import data_view
 from reportkit.load.edition import load_edition
@@ -51,7 +51,7 @@ def test_each_document_marks_its_own_x_and_no_other(drawn):
         mine = one.highlight
         assert one.xs[mine] == state
         accent = 'stroke: #af3c43' if chart_id.startswith('map') else 'fill: #af3c43'
-        assert svg.count(draw.HIGHLIGHT) == 1, (state, chart_id)
+        assert svg.count(marks.HIGHLIGHT) == 1, (state, chart_id)
         assert accent in group_style(svg, f'mark-{mine}'), (state, chart_id)
         for i in range(len(one.xs)):
             bold = 'font-weight: 700' in group_style(svg, f'label-{i}')
@@ -81,5 +81,5 @@ def test_a_division_keeps_one_frame_whichever_state_is_marked(drawn):
 
 
 def test_a_drawing_without_the_element_to_mark_is_an_error_not_a_wrong_chart():
-    with pytest.raises(draw.ChartError, match='no element mark-3 to mark'):
-        draw._mark(b'<svg><g id="mark-1"><path style="fill: #fff"/></g></svg>', 'hbar', 5, 3)
+    with pytest.raises(marks.ChartError, match='no element mark-3 to mark'):
+        marks.mark(b'<svg><g id="mark-1"><path style="fill: #fff"/></g></svg>', 'hbar', 5, 3)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from reportkit.charts import kinds
+from reportkit.charts.marks import mark
 from reportkit.errors import ChartError
 from reportkit.files import MB, checked, listing, read_bytes, write_atomically
 from reportkit.numbers import decimal, month_year
@@ -31,7 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from reportkit.safety.worker import Worker
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-CODE = [_PACKAGE / name for name in ('charts/draw.py', 'numbers.py', 'typography.py')]
+CODE = [_PACKAGE / name for name in ('charts/draw.py', 'charts/kinds.py', 'charts/marks.py',
+                                     'numbers.py', 'typography.py')]
 """The code that decides how a chart looks: part of each chart's cache key."""
 
 
@@ -105,8 +108,8 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
     x is made once in this process for every document that shares it."""
     fmt = value_format(lang, spec.digits)
     if spec.kind in MARKED:
-        svg = _mark(_unmarked(project, spec, series, lang, look), spec.kind,
-                    len(series.xs), series.highlight)
+        svg = mark(_unmarked(project, spec, series, lang, look), spec.kind,
+                   len(series.xs), series.highlight)
     else:
         svg = _svg(project, spec, series, lang)
     ys, labels = series.ys, series.labels
@@ -158,32 +161,12 @@ def _svg(project: Project, spec: ChartSpec, series: Series, lang: str) -> bytes:
             spare = max(0.0, (5 - len(xs)) / 2)
             ax.set_xlim(-0.6 - spare, len(xs) - 0.4 + spare)
         elif spec.kind == 'hbar':
-            _hbar(ax, series, fmt, tick_fmt)
+            kinds.hbar(ax, series, fmt, tick_fmt)
             ax.set_xlabel(spec.y_label[lang])
         elif spec.kind == 'tiles':
-            _tiles(fig, ax, series, fmt)
+            kinds.tiles(fig, ax, series, fmt)
         elif spec.kind == 'points':
-            when = [_decimal_year(x) for x in xs]
-            ax.plot(when, ys, linestyle='none', marker='o', markersize=5)
-            for i, (w, y) in enumerate(zip(when, ys)):
-                # Milestones close in time: label the earlier to the left, the later
-                # to the right, so that the labels never overlap.
-                near_next = i + 1 < len(when) and when[i + 1] - w < 1
-                near_prev = i > 0 and w - when[i - 1] < 1
-                offset, align = ((-6, 0), 'right') if near_next else \
-                    ((6, 0), 'left') if near_prev else ((0, 7), 'center')
-                ax.annotate(fmt(y), (w, y), textcoords='offset points', xytext=offset,
-                            ha=align, va='bottom' if align == 'center' else 'center',
-                            fontsize=7.5)
-            ax.set_ylim(0, max(ys) * 1.18)
-            # Year ticks stop at the last data year: no tick for a year the data
-            # does not reach (an edition never shows a year after its cut-off).
-            lo, hi = math.floor(min(when)), math.floor(max(when))
-            step = max(1, math.ceil((hi - lo + 1) / 12))
-            ax.set_xlim(lo - 0.5, max(when) + 0.5)
-            ax.set_xticks(list(range(hi, lo - 1, -step))[::-1])
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(v))))
-            ax.yaxis.set_major_formatter(tick_fmt)
+            kinds.points(ax, series, fmt, tick_fmt)
         if spec.kind not in ('hbar', 'tiles'):
             ax.set_ylabel(spec.y_label[lang])
             if spec.x_label[lang]:
@@ -208,66 +191,10 @@ def value_format(lang: str, digits: int):
     return fmt
 
 
-HIGHLIGHT, OTHERS = '#af3c43', '#26374a'
-"""The document's own bar or tile, and the others (house colours)."""
-SHADES = ['#e4e9ef', '#b5c3d3', '#7d93ad', '#4a6585', '#26374a']
-"""Five shades for a tile map, lightest for the smallest values."""
-
-
-def _hbar(ax, series: Series, fmt, tick_fmt) -> None:
-    """Ranked bars, largest on top, unmarked (see :func:`_mark`). Every label is laid out
-    bold, as wide as the one that will be marked: the figure's frame is the same whichever
-    bar is the document's own, and that bar's label always fits."""
-    ys, labels = series.ys, series.labels
-    bars = ax.barh(labels[::-1], ys[::-1], height=0.6, color=OTHERS)
-    ax.bar_label(bars, labels=[fmt(y) for y in ys[::-1]], padding=3, fontsize=8)
-    for bar, tick, i in zip(bars, ax.get_yticklabels(), range(len(ys) - 1, -1, -1)):
-        bar.set_gid(f'mark-{i}')
-        tick.set_gid(f'label-{i}')
-        tick.set_fontweight('bold')
-    ax.grid(axis='y', visible=False)
-    ax.grid(axis='x', visible=True)
-    ax.xaxis.set_major_formatter(tick_fmt)
-    ax.margins(x=0.1)
-    ax.tick_params(axis='y', length=0)
-
-
-def _tiles(fig, ax, series: Series, fmt) -> None:
-    """A tile-grid map: one square per x at its (row, column), shaded by value in five
-    classes of equal counts (a legend gives each range), every tile with its code, so the
-    map reads without colour; unmarked (see :func:`_mark`)."""
-    from matplotlib.patches import Patch, Rectangle
-
-    ranked = sorted(series.ys)
-    bounds = [ranked[min(len(ranked) - 1, (len(ranked) * k) // 5)] for k in range(1, 5)]
-    shade = lambda y: sum(1 for b in bounds if y >= b)  # noqa: E731
-    for i, ((row, col), y) in enumerate(zip(series.tiles, series.ys)):
-        level = shade(y)
-        ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=SHADES[level],
-                               edgecolor='white', linewidth=0.5, gid=f'mark-{i}'))
-        ax.text(col + 0.46, -row + 0.46, str(series.xs[i]), ha='center', va='center',
-                fontsize=7, color='white' if level >= 3 else '#1a1a1a', gid=f'label-{i}')
-    rows = [r for r, _ in series.tiles]
-    cols = [c for _, c in series.tiles]
-    ax.set_xlim(min(cols) - 0.1, max(cols) + 1.0)
-    ax.set_ylim(-max(rows) - 0.1, -min(rows) + 1.0)
-    ax.set_aspect('equal')
-    ax.axis('off')
-    edges = [ranked[0], *bounds, ranked[-1]]
-    # The lowest class is 'under' its upper bound: a lower bound too small for the scale
-    # would read '<0.1 – 0.9'.
-    labels = [f'< {fmt(edges[1])}'] + [f'{fmt(edges[k])} – {fmt(edges[k + 1])}'
-                                       for k in range(1, 5)]
-    ax.legend(handles=[Patch(facecolor=SHADES[k], label=labels[k]) for k in range(5)],
-              loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize=7, handlelength=1.2,
-              borderaxespad=0.2)
-
-
 MARKED = ('hbar', 'tiles')
 """The kinds that mark a batch document's own x. They are drawn unmarked, once for every
 document whose chart shows the same data (a map: the whole batch; a division's bars: its
 states), and each document's SVG is that drawing with its own bar or tile marked."""
-_MARKS = {'hbar': {'fill': HIGHLIGHT}, 'tiles': {'stroke': HIGHLIGHT, 'stroke-width': '2.2'}}
 _UNMARKED: dict[str, bytes] = {}
 """Unmarked drawings made by this process, by :func:`chart_key` (a few dozen kept)."""
 _UNMARKED_KEPT = 64
@@ -288,38 +215,6 @@ def _unmarked(project: Project, spec: ChartSpec, series: Series, lang: str,
     return svg
 
 
-def _mark(svg: bytes, kind: str, count: int, highlight: int | None) -> bytes:
-    """``svg`` with x number ``highlight`` marked: its bar in the accent colour, or its
-    tile outlined in it; its label bold, every other label regular. Only the styles of
-    the elements this module named (``mark-N``, ``label-N``: matplotlib's gid) change."""
-    text = svg.decode('utf-8')
-    if highlight is not None:
-        text = _restyle(text, f'mark-{highlight}', _MARKS[kind])
-    for i in range(count):
-        bold = i == highlight
-        if bold or kind == 'hbar':   # a tile's label is regular unless marked
-            text = _restyle(text, f'label-{i}', {'font-weight': '700' if bold else None})
-    return text.encode('utf-8')
-
-
-def _restyle(text: str, gid: str, changes: dict[str, str | None]) -> str:
-    """``text`` with the first ``style`` inside the group ``gid`` changed: each property
-    of ``changes`` set (a new one first, as matplotlib orders them) or, given None,
-    removed."""
-    start = text.find(f'<g id="{gid}">')
-    begin = text.find('style="', start) + len('style="') if start >= 0 else -1
-    end = text.find('"', begin) if begin >= len('style="') else -1
-    if end < 0:
-        raise ChartError(f'the drawing has no element {gid} to mark (a matplotlib '
-                         'version that writes SVG differently?)')
-    styles = dict(part.split(': ', 1) for part in text[begin:end].split('; ') if part)
-    new = {name: value for name, value in changes.items() if name not in styles}
-    for name, value in styles.items():
-        new[name] = changes[name] if name in changes else value
-    kept = '; '.join(f'{name}: {value}' for name, value in new.items() if value is not None)
-    return text[:begin] + kept + text[end:]
-
-
 def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
     """A chart text with its placeholders filled, through the sandbox's formatter (only
     names, bounded widths and length)."""
@@ -337,10 +232,6 @@ def x_label(x, spec: ChartSpec, lang: str) -> str:
     if spec.kind == 'points':
         return month_year(dt.date(int(x[:4]), int(x[5:7]), 1), lang)
     return str(x)
-
-
-def _decimal_year(month: str) -> float:
-    return int(month[:4]) + (int(month[5:7]) - 1) / 12
 
 
 def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,

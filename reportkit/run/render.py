@@ -155,59 +155,17 @@ def render_all(project: Project, work: list[tuple[Prepared, Path]], jobs: int,
     """Each (prepared document, target) rendered to a hidden file beside its target, in
     ``jobs`` warm renderers at once; in order, (temp path, result) or the problem.
     ``told(index, finished)`` is called in this thread as each render starts and ends."""
-    from reportkit.render.pdf import load_weasyprint, start_renderer, use_bundled_fonts
-
-    todo: queue.SimpleQueue = queue.SimpleQueue()
-    for index in range(len(work)):
-        todo.put(index)
-    events: queue.SimpleQueue = queue.SimpleQueue()   # (index, None: started | output)
-    lock = threading.Lock()
-
-    def renderer() -> Worker:
-        with lock:   # one fork at a time; each thread forks only to replace its own
-            started = start_renderer(project.templates / 'fonts', project.build)
-            renderers.append(started)
-            return started
-
-    # The first renderers start here, before any thread. A renderer that overran its
-    # budget, or rendered its share, is replaced by a fork made from its own thread, one
-    # at a time; the other threads then only wait for their renderer or write files,
-    # holding none of the locks a fork could inherit locked. WeasyPrint is loaded here
-    # first: every renderer starts with it.
-    use_bundled_fonts(project.templates / 'fonts', project.build)
-    load_weasyprint()
-    renderers: list[Worker] = []
-    for _ in range(max(1, min(jobs, len(work)))):
-        renderer()
-
-    def serve(current: Worker) -> None:
-        served = 0
-        try:
-            while True:
-                try:
-                    index = todo.get_nowait()
-                except queue.Empty:
-                    return
-                if not current.alive or served == RENDERS_PER_RENDERER:
-                    current.stop()
-                    current, served = renderer(), 0
-                served += 1
-                prepared, target = work[index]
-                events.put((index, None))
-                events.put((index, render_to_part(project, prepared, target, current,
-                                                  keep=True)))
-        except BaseException as error:   # noqa: BLE001 - given to the build's thread
-            events.put((None, error))
-
-    threads = [threading.Thread(target=serve, args=(worker,), daemon=True,
-                                name=f'renderer {n + 1}') for n, worker in enumerate(renderers)]
+    pool = _Renderers(project, work)
+    threads = [threading.Thread(target=pool.serve, args=(pool.start(),), daemon=True,
+                                name=f'renderer {n + 1}')
+               for n in range(max(1, min(jobs, len(work))))]
     outputs: list = [None] * len(work)
     try:
         for thread in threads:
             thread.start()
         finished = 0
         while finished < len(work):
-            index, output = events.get()
+            index, output = pool.events.get()
             if index is None:
                 raise output
             if output is not None:
@@ -215,8 +173,62 @@ def render_all(project: Project, work: list[tuple[Prepared, Path]], jobs: int,
                 finished += 1
             told(index, output is not None)
     finally:
-        for worker in renderers:
-            worker.stop()
+        pool.stop()
         for thread in threads:
             thread.join()
     return outputs
+
+
+class _Renderers:
+    """The renderers of :func:`render_all` and the documents they take in turn.
+
+    The first renderers start in the build's thread, before any other. A renderer that
+    overran its budget, or rendered its share, is replaced by a fork made from its own
+    thread, one at a time; the other threads then only wait for their renderer or write
+    files, holding none of the locks a fork could inherit locked."""
+
+    def __init__(self, project: Project, work: list[tuple[Prepared, Path]]) -> None:
+        from reportkit.render.pdf import load_weasyprint, use_bundled_fonts
+
+        self.project, self.work = project, work
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        for index in range(len(work)):
+            self.todo.put(index)
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # (index, None: started | output)
+        self.started: list[Worker] = []
+        self.lock = threading.Lock()
+        # WeasyPrint loaded here first: every renderer, a fork of this process, has it.
+        use_bundled_fonts(project.templates / 'fonts', project.build)
+        load_weasyprint()
+
+    def start(self) -> Worker:
+        from reportkit.render.pdf import start_renderer
+
+        with self.lock:
+            renderer = start_renderer(self.project.templates / 'fonts', self.project.build)
+            self.started.append(renderer)
+            return renderer
+
+    def serve(self, renderer: Worker) -> None:
+        """(In its own thread.) Render the next document waiting, until none is left."""
+        served = 0
+        try:
+            while True:
+                try:
+                    index = self.todo.get_nowait()
+                except queue.Empty:
+                    return
+                if not renderer.alive or served == RENDERS_PER_RENDERER:
+                    renderer.stop()
+                    renderer, served = self.start(), 0
+                served += 1
+                prepared, target = self.work[index]
+                self.events.put((index, None))
+                self.events.put((index, render_to_part(self.project, prepared, target,
+                                                       renderer, keep=True)))
+        except BaseException as error:   # noqa: BLE001 - given to the build's thread
+            self.events.put((None, error))
+
+    def stop(self) -> None:
+        for renderer in self.started:
+            renderer.stop()
