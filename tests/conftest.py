@@ -50,6 +50,14 @@ def all_built(tmp_path_factory) -> dict[tuple[str, str], Path]:
     return built
 
 
+def replace(path: Path, old: str, new: str) -> None:
+    """Change the first ``old`` in a file of a project copy to ``new`` (``old`` must be
+    there: a test whose fixture drifted fails instead of testing nothing)."""
+    text = path.read_text(encoding='utf-8')
+    assert old in text, f'fixture drift: {old!r} not in {path}'
+    path.write_text(text.replace(old, new, 1), encoding='utf-8')
+
+
 def copy_project(destination: Path) -> Path:
     """A throwaway copy of the project's inputs, for planting faults."""
     for name in ('reports', 'data', 'charts', 'templates'):

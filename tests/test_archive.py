@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -23,14 +24,16 @@ from pypdf import PdfReader
 
 from reportkit.publish import archive as archive_mod
 from reportkit.data import read as data_stage
+from reportkit.data.known import window
 from reportkit.publish import place as place_mod
 from reportkit.publish import publish as publish_mod
 from reportkit.cli import main
 from reportkit.errors import ReportError
 from reportkit.project import Project
+from reportkit.run.prepare import BuildRequest, prepare
 
 from .conftest import ROOT, copy_project
-from .test_errors import replace
+from .conftest import replace
 
 CHROMIUM = '/usr/bin/chromium'
 
@@ -87,21 +90,25 @@ def test_archived_pdfs_are_pdfa_3a_tagged_with_the_source_data_embedded(publishe
     project, archive = published
     pdf = archive / f'beyond-the-border/2015/r1/beyond-the-border-2015-{lang}-r1.pdf'
     series = tomllib.loads((project / 'reports/beyond-the-border/series.toml').read_text())
-    tables = data_stage.window(data_stage.load_tables(Project.at(project),
-                                                      series['datasets']), 2016)
+    tables = window(data_stage.load_tables(Project.at(project), series['datasets']),
+                    dt.date(2016, 4, 27))
     with pikepdf.open(pdf) as document:
         meta = document.open_metadata()
         assert meta.get('pdfaid:part') == '3' and meta.get('pdfaid:conformance') == 'A'
         assert '/StructTreeRoot' in document.Root and bool(document.Root.MarkInfo.Marked)
         assert str(document.Root.Lang) == {'en': 'en-CA', 'fr': 'fr-CA'}[lang]
         attached = document.attachments
-        expected = {table.spec.file for table in tables.values()} | {'datasets.toml'}
-        assert set(attached) == expected
+        # The data files the edition shows rows of (as the build reads them), no other.
+        used = prepare(Project.at(project), BuildRequest('2015', [lang])).datasets
+        expected = {tables[name].spec.file for name in used if len(tables[name].frame)}
+        assert 'us_canada_two_way_goods_trade_2002_2017.csv' in expected
+        assert set(attached) == expected | {'datasets.toml'}
         for name, spec in attached.items():
             assert spec.obj.AFRelationship == '/Source', name
         goods = attached['us_canada_two_way_goods_trade_2002_2017.csv'].get_file().read_bytes()
         years = [int(line.split(',')[0]) for line in goods.decode().splitlines()[1:]]
-        assert years == list(range(2002, 2017))        # the edition's window: to 2016
+        # The edition's window: published by 27 April 2016, so through 2015.
+        assert years == list(range(2002, 2016))
         assert goods == data_stage.windowed_csv(Project.at(project), tables['goods_trade'])
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .bounded import one_line_error, run_bounded
-from .conftest import copy_project
+from .conftest import copy_project, replace
 
 SECONDS = 30
 """Budget of one refused build: reading and checking take under 2 s on this machine."""
@@ -29,12 +29,6 @@ PEAK_MB = 600
 def append(path: Path, text: str) -> None:
     with path.open('a', encoding='utf-8') as stream:
         stream.write(text)
-
-
-def replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding='utf-8')
-    assert old in text, f'fixture drift: {old!r} not in {path}'
-    path.write_text(text.replace(old, new, 1), encoding='utf-8')
 
 
 def png_bomb(width: int = 40_000, height: int = 40_000) -> bytes:

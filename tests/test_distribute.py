@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from reportkit.cli import main
 
 from .conftest import ROOT, copy_project
-from .test_errors import replace
+from .conftest import replace
 
 PEOPLE = [
     ('Alex Martin', 'alex@example.org', 'Canadian Trucking Alliance', 'en', ''),

@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pikepdf
 import pytest
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from reportkit.data import read as data_stage
 from reportkit.run.prepare import BuildRequest, prepare
 from reportkit.cli import main
 from reportkit.compose.i18n import catalogue_path, extract_messages, load_messages
@@ -140,33 +140,21 @@ def test_language_is_tagged_on_the_document_and_on_other_language_passages(compo
 
 def test_charts_are_localized(composed_fr):
     english = prepare(PROJECT, BuildRequest('2015', ['en'])).composed['en']
-    fr_svg = composed_fr.assets['charts/state-exports.svg'].decode()
-    en_svg = english.assets['charts/state-exports.svg'].decode()
-    assert 'Californie' in fr_svg and 'État de New York' in fr_svg
-    assert 'California' in en_svg and 'California' not in fr_svg
-    assert 'Milliards de dollars américains' in fr_svg
-    assert '23,7' in fr_svg and '23.7' in en_svg        # bar labels, per locale
+    fr_svg = composed_fr.assets['charts/us-exports.svg'].decode()
+    en_svg = english.assets['charts/us-exports.svg'].decode()
+    assert 'Milliards de dollars américains' in fr_svg and 'US$ billions' in en_svg
+    exports = pd.read_csv(ROOT / 'data' / 'us_goods_exports_to_canada.csv').set_index('year')
+    label = f"{exports.loc[2015, 'us_goods_exports_to_canada_usd_millions'] / 1000:.1f}"
+    assert label.replace('.', ',') in fr_svg and label in en_svg   # bar labels, per locale
     assert 'Année' in composed_fr.assets['charts/goods-trade.svg'].decode()
+    # State names in a profile's charts, in the document's language.
+    profile = {lang: prepare(PROJECT, BuildRequest('state-trade/2016', [lang], item='PA'))
+               .composed[lang].assets['charts/region-2016.svg'].decode() for lang in ('en', 'fr')}
+    assert 'Pennsylvanie' in profile['fr'] and 'Pennsylvania' not in profile['fr']
+    assert 'Pennsylvania' in profile['en']
 
 
-# --- data windows ------------------------------------------------------------------------
-
-@pytest.mark.parametrize('edition', PROJECT.editions())
-def test_each_edition_sees_the_data_only_up_to_its_cut_off(edition):
-    cutoff = load_edition(PROJECT, edition).config.data_through
-    tables = data_stage.window(data_stage.load_tables(PROJECT), cutoff)
-    for name, table in tables.items():
-        if table.spec.period:
-            assert (table.period_year() <= cutoff).all(), name
-    initiatives = tables['initiatives'].frame
-    done = initiatives['completed'].dropna()
-    assert all(int(value[:4]) <= cutoff for value in done)
-    later = data_stage.load_tables(PROJECT)['initiatives'].frame
-    moved = later[later['completed'].map(lambda v: isinstance(v, str) and int(v[:4]) > cutoff)]
-    for ident in moved['id']:
-        row = initiatives[initiatives['id'] == ident].iloc[0]
-        assert row['status'] == 'in progress', ident
-
+# --- data windows (and tests/test_known.py) -----------------------------------------
 
 @pytest.mark.parametrize('lang', ['en', 'fr'])
 def test_the_2012_edition_shows_no_year_after_2012(all_built, lang):
@@ -219,15 +207,16 @@ def test_every_missing_translation_is_listed_at_once(project_copy, tmp_path, cap
     assert not (tmp_path / 'out').exists()
 
 
-def test_a_value_after_the_cut_off_is_named_with_the_reason(project_copy, tmp_path, capsys):
+def test_a_value_published_after_the_edition_is_named_with_the_reason(project_copy, tmp_path,
+                                                                    capsys):
     replace(project_copy / 'reports/beyond-the-border/2012/en/trade.md', '{{ year }}',
             '{{ year }} ({{ goods_trade[2013] }})')
     status = main(['--project', str(project_copy), 'build', '2012', '--lang', 'en',
                    '--out', str(tmp_path / 'x.pdf')])
     err = plain(capsys.readouterr().err)
     assert status == 1
-    assert ("goods_trade[2013] describes 2013, after this edition's data cut-off (2012), "
-            'so this edition cannot show it') in flat(err)
+    assert ('goods_trade[2013]: not published until March 1, 2014; this edition is dated '
+            'December 14, 2012 and can show 2002–2011') in flat(err)
 
 
 # --- drafts and revisions ----------------------------------------------------------------
@@ -264,7 +253,8 @@ def test_a_revision_after_the_first_needs_its_note(project_copy, capsys):
     status = main(['--project', str(project_copy), 'build', '2015', '--lang', 'en',
                    '--out', str(project_copy / 'x.pdf')])
     assert status == 1
-    assert ('error: reports/beyond-the-border/2015/edition.toml:8: revision: revision 2 needs a revision_note '
+    line = line_of(project_copy / 'reports/beyond-the-border/2015/edition.toml', 'revision = 2')
+    assert (f'error: reports/beyond-the-border/2015/edition.toml:{line}: revision: revision 2 needs a revision_note '
             'saying what changed since the last revision') in capsys.readouterr().err
 
 
@@ -280,7 +270,7 @@ def test_list_shows_every_edition(capsys):
         out.index('state-trade: editions') < out.index('│ 2022')
     for row in rows:
         cells = [cell.strip() for cell in row.split('│')[1:-1]]
-        assert cells[3] == 'en, fr' and cells[4] == '1' and cells[5] == 'final'
+        assert cells[2] == 'en, fr' and cells[3] == '1' and cells[4] == 'final'
     assert '2016-04-27' in out and '2012-12-14' in out
 
 
@@ -292,7 +282,7 @@ def test_new_edition_starts_next_year_as_a_draft_that_builds(project_copy, tmp_p
     assert 'created reports/beyond-the-border/2015/ from edition 2014' in err
     assert 'reports/beyond-the-border/2015/en/executive-summary.md' in err        # typed years to review
     config = load_edition(Project.at(project_copy), '2015').config
-    assert (config.id, config.year, config.data_through) == ('2015', 2015, 2015)
+    assert (config.id, config.year) == ('2015', 2015)
     assert config.status == 'draft' and config.revision == 1 and config.revision_note is None
     assert config.isbn is None and config.catalogue_number is None
     assert config.subtitle == {'en': 'Implementation Report 2015',

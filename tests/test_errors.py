@@ -14,11 +14,7 @@ from PIL import Image
 
 from reportkit.cli import main
 
-
-def replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding='utf-8')
-    assert old in text, f'fixture drift: {old!r} not in {path}'
-    path.write_text(text.replace(old, new, 1), encoding='utf-8')
+from .conftest import replace
 
 
 def append(path: Path, text: str) -> None:
@@ -50,7 +46,7 @@ CASES = {
                   "'us_goods_exports_to_canada_usd_millions': -300755 is below the minimum 0"),
     'missing column': (
         lambda p: (p / 'data/nexus_membership.csv').write_text(
-            'as_of,statement,source,source_url,note\n2003-09,x,y,z,\n'),
+            'as_of,stated,statement,source,source_url,note\n2003-09,2003-09-11,x,y,z,\n'),
         lambda p: "data/nexus_membership.csv:1: missing column 'members'"),
     'duplicate key': (
         lambda p: append(p / 'data/us_goods_exports_to_canada.csv',
@@ -60,7 +56,7 @@ CASES = {
     'empty data file': (
         lambda p: (p / 'data/nexus_membership.csv').write_text(''),
         lambda p: 'data/nexus_membership.csv:1: file is empty: expected a header row with '
-                  'the columns as_of, members, statement, source, source_url, note'),
+                  'the columns as_of, stated, members, statement, source, source_url, note'),
     'unknown name in a section': (
         lambda p: replace(p / 'reports/beyond-the-border/2015/en/trade.md', '{{ goods_trade[year] }}',
                           '{{ goods_trad[year] }}'),
@@ -136,13 +132,14 @@ CASES = {
         lambda p: append(p / 'data/us_goods_exports_to_canada.csv', '2150,1,b,s,u,\n'),
         lambda p: "data/us_goods_exports_to_canada.csv:7: column 'year': 2150 is above the "
                   "maximum 2100"),
-    "a year after the edition's cut-off": (
+    "a year published after the edition's date": (
         lambda p: replace(p / 'reports/beyond-the-border/2015/en/trade.md', '{{ goods_trade[year] }}',
                           '{{ goods_trade[2017] }}'),
         lambda p: f"reports/beyond-the-border/2015/en/trade.md:"
                   f"{line_of(p / 'reports/beyond-the-border/2015/en/trade.md', 'goods_trade[2017]')}: unknown "
-                  "value: goods_trade[2017] describes 2017, after this edition's data cut-off "
-                  '(2016), so this edition cannot show it (see README, "Values from the data")'),
+                  'value: goods_trade[2017]: not published until March 1, 2018; this edition is '
+                  'dated April 27, 2016 and can show 2002–2015 (see README, "Values from the '
+                  'data")'),
     'unknown chart type': (
         lambda p: replace(p / 'reports/beyond-the-border/charts.toml', 'kind = "bar"', 'kind = "pie"'),
         lambda p: f"reports/beyond-the-border/charts.toml:{line_of(p / 'reports/beyond-the-border/charts.toml', PIE)}: [us-exports] "
@@ -332,7 +329,7 @@ CASES |= {
         lambda p: f"{at(p, T, 'macro f()')}: too much work for the narrative: macros, blocks "
                   'or recursive loops nested more than 30 deep (one that calls itself?)'),
     'map(attribute=…) of a name that does not exist': (
-        lambda p: append(p / T, "\n{{ top_states | map(attribute='nope') | list }}\n"),
+        lambda p: append(p / T, "\n{{ [nexus_latest] | map(attribute='nope') | list }}\n"),
         lambda p: f"{at(p, T, 'nope')}: unknown value: 'reportkit.data.values.Record object' "
                   "has no attribute 'nope' (see README, \"Values from the data\")"),
     'a chart title with an unclosed {': (

@@ -18,15 +18,9 @@ import pytest
 
 from reportkit.cli import main
 
-from .conftest import copy_project
+from .conftest import copy_project, replace
 
 MARKER = 'SECRET-7f3a9c-outside-the-project'
-
-
-def replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding='utf-8')
-    assert old in text, f'fixture drift: {old!r} not in {path}'
-    path.write_text(text.replace(old, new, 1), encoding='utf-8')
 
 
 def outside_copy(project: Path, relative: str, secrets: Path, edit=None) -> Path:
@@ -207,5 +201,5 @@ def test_publish_embeds_only_the_data_the_edition_uses(planted, capsys):
         with pikepdf.open(pdf) as document:
             names = set(document.attachments)
         assert 'unused.csv' not in names
-        assert {'us_states.csv', 'datasets.toml'} <= names
+        assert {'us_canada_two_way_goods_trade_2002_2017.csv', 'datasets.toml'} <= names
     assert outputs_hold_marker(archive) == []

@@ -25,6 +25,7 @@ file = "things.csv"
 title = "Things"
 key = ["year", "kind"]
 period = "year"
+released = { months_after_period = 0 }
 columns.year = { type = "int", min = 1900, max = 2100 }
 columns.kind = { type = "choice", values = ["north", "south"] }
 columns.amount = { type = "float", min = 0, max = 1000000 }

@@ -4,6 +4,7 @@ plain immutable sandbox prints. ``pytest -s`` shows the seconds and MB of each c
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 import time
@@ -29,11 +30,12 @@ def _context() -> dict:
     def usd(value: float) -> Quantity:
         return Quantity(value, 'usd', 'en')
 
+    published = dt.date(2016, 4, 27)
     values = {'year': 2015, 'cutoff': 2015,
               'goods_trade': Values('goods_trade', {2014: usd(658.1e9), 2015: usd(577.2e9)},
-                                    'data/trade.csv', 2015),
+                                    'data/trade.csv', published),
               'fact': Values('fact', {'ports': Quantity(119, 'plain', 'en')},
-                             'data/headline.csv', 2015)}
+                             'data/headline.csv', published)}
     # 'ratio' divides as pct_change did before it checked its values itself.
     return {**narrative_context(values, 'en'), 'zero': usd(0.0),
             'ratio': lambda new, old: Quantity(new.value / old.value * 100, 'percent', 'en')}
@@ -157,7 +159,8 @@ HOSTILE = [
     ('first of nothing, in a list', '{{ [[]|first] }}', jinja2.UndefinedError,
      'No first item, sequence was empty.'),
     ('a missing year', '{{ goods_trade[2030] }}', jinja2.UndefinedError,
-     'goods_trade[2030]: no value for 2030 in data/trade.csv; this edition has 2014–2015'),
+     'goods_trade[2030]: no value for 2030 in data/trade.csv; this edition has 2014–2015 '
+     '(this edition is dated April 27, 2016)'),
     ('__class__', '{{ year.__class__ }}', SecurityError,
      "access to attribute '__class__' of 'int' object is unsafe"),
     ('lipsum(10**6)', '{{ lipsum(10**6) }}', jinja2.UndefinedError, "'lipsum' is undefined"),
@@ -299,7 +302,7 @@ def test_every_real_section_expands_as_before_with_room_to_spare():
         items = [view.items[0], 'DC'] if view.items else [None]
         for item, lang in ((item, lang) for item in items for lang in config.languages):
             context = narrative_context(view.values[lang], lang, {
-                'year': config.year, 'cutoff': config.data_through,
+                'year': config.year, 'published': str(config.publication_date),
                 **view.document(item, lang)})
             for section in edition.sections[lang]:
                 body = section.body

@@ -94,7 +94,7 @@ def list_command(project: Project, args, console: Console) -> int:
     for series in dict.fromkeys(item.id.split('/')[0] for item in editions):
         table = Table(title=f'{series}: editions in {project.show(project.reports)}/{series}/',
                       title_justify='left')
-        for name in ('Edition', 'Covers', 'Data to', 'Languages', 'Revision', 'Status',
+        for name in ('Edition', 'Covers', 'Languages', 'Revision', 'Status',
                      'Published'):
             table.add_column(name, no_wrap=True)
         for item in editions:
@@ -103,10 +103,10 @@ def list_command(project: Project, args, console: Console) -> int:
             c, name = item.config, item.id.split('/', 1)[1]
             if c is None:
                 problems += 1
-                table.add_row(name, '', '', '', '', '[red]cannot be read[/]', '')
+                table.add_row(name, '', '', '', '[red]cannot be read[/]', '')
                 continue
             status = '[yellow]draft[/]' if c.status == 'draft' else 'final'
-            table.add_row(name, str(c.year), str(c.data_through), ', '.join(c.languages),
+            table.add_row(name, str(c.year), ', '.join(c.languages),
                           str(c.revision), status, c.publication_date.isoformat())
         out.print(table)
     for item in editions:

@@ -68,6 +68,23 @@ class Later(BaseModel):
     set: dict[str, str]
 
 
+class Released(BaseModel):
+    """When a dataset's rows can first be cited (:mod:`.known`): ``months_after_period``
+    months after the row's period ends, or from the row's own date in ``column``."""
+
+    model_config = ConfigDict(extra='forbid', frozen=True)
+
+    months_after_period: int | None = Field(default=None, ge=0, le=120)
+    column: str | None = None
+
+    @model_validator(mode='after')
+    def _one(self) -> 'Released':
+        if (self.months_after_period is None) == (self.column is None):
+            raise ValueError("give one of 'months_after_period' (e.g. 2) and 'column' "
+                             '(a date column)')
+        return self
+
+
 class DatasetSpec(BaseModel):
     model_config = ConfigDict(extra='forbid', frozen=True)
 
@@ -76,6 +93,8 @@ class DatasetSpec(BaseModel):
     title: Title
     key: list[str] = Field(min_length=1)
     period: str | None = None
+    released: Released | None = None
+    """When its rows can first be cited: required with a ``period``."""
     later: Later | None = None
     columns: dict[str, Column]
 
@@ -84,9 +103,22 @@ class DatasetSpec(BaseModel):
         named = list(self.key) + ([self.period] if self.period else [])
         if self.later:
             named += [self.later.column, *self.later.set]
+        if self.released and self.released.column:
+            named.append(self.released.column)
         unknown = [name for name in named if name not in self.columns]
         if unknown:
             raise ValueError(f"names a column that is not declared: '{unknown[0]}'")
+        if self.period and self.released is None:
+            raise ValueError("a dataset with a 'period' must say when its rows are "
+                             "published: released = { months_after_period = N } (N months "
+                             'after the period ends) or released = { column = "date" } '
+                             "(each row from its own date)")
+        dated = [self.released.column] if self.released and self.released.column else []
+        dated += [self.later.column] if self.later else []
+        for name in dated:
+            if self.columns[name].type not in ('date', 'month', 'int'):
+                raise ValueError(f"'{name}' dates the rows, so it must be a date, a month "
+                                 'or a year (int) column')
         return self
 
     def file_columns(self) -> dict[str, Column]:
@@ -329,28 +361,6 @@ def _convert(cell: str, column: Column):
     if problem:
         raise ValueError(f'the text {problem}')
     return cell
-
-
-def window(tables: Tables, through_year: int) -> Tables:
-    """The tables as an edition with cut-off ``through_year`` sees them."""
-    windowed = {}
-    for name, table in tables.items():
-        later = table.spec.later
-        if later is not None:
-            dated = table.frame[later.column].map(
-                lambda value: isinstance(value, str) and int(value[:4]) > through_year)
-            frame = table.frame.copy()
-            for column, value in later.set.items():
-                frame.loc[dated, column] = value or None
-            table = Table(name, table.spec, table.shown, frame, table.lines)
-        if table.spec.period is None:
-            windowed[name] = table
-            continue
-        keep = (table.period_year() <= through_year).to_numpy()
-        windowed[name] = Table(name, table.spec, table.shown,
-                               table.frame[keep].reset_index(drop=True),
-                               [line for line, k in zip(table.lines, keep) if k])
-    return windowed
 
 
 def windowed_csv(project: Project, table: Table) -> bytes:

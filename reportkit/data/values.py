@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reportkit.numbers import Quantity, month_year
+from reportkit.numbers import Quantity, long_date, month_year
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -26,21 +26,24 @@ class Values(dict):
     is missing, for the message that stops the build. (Attributes start with '_' so that
     no key is shadowed, and the sandbox keeps writers away from them.)"""
 
-    def __init__(self, name: str, values: dict, source: str, cutoff: int,
+    def __init__(self, name: str, values: dict, source: str, published: dt.date,
                  later: dict | None = None) -> None:
         super().__init__(values)
-        self._name, self._source, self._cutoff = name, source, cutoff
+        self._name, self._source, self._published = name, source, published
         self._later = later or {}
-        """Keys that exist in the data, but after this edition's cut-off -> their year."""
+        """Keys that exist in the data, but were published after this edition's date ->
+        why it cannot show them ('not published until after 2016')."""
 
     def _missing(self, key) -> str:
         shown = f'{self._name}.{key}' if isinstance(key, str) else f'{self._name}[{key}]'
+        dated = f'this edition is dated {long_date(self._published, "en")}'
+        years = self and all(isinstance(k, int) for k in self)
         if key in self._later:
-            return (f"{shown} describes {self._later[key]}, after this edition's data "
-                    f'cut-off ({self._cutoff}), so this edition cannot show it')
-        if self and all(isinstance(k, int) for k in self):
+            return (f'{shown}: {self._later[key]}; {dated}' +
+                    (f' and can show {_ranges(sorted(self))}' if years else ''))
+        if years:
             return (f'{shown}: no value for {key} in {self._source}; this edition has '
-                    f'{_ranges(sorted(self))} (data through {self._cutoff})')
+                    f'{_ranges(sorted(self))} ({dated})')
         return f'{shown}: no such value in {self._source}'
 
 
@@ -78,16 +81,17 @@ def _ranges(years: list[int]) -> str:
     return ', '.join(parts)
 
 
-def declared_values(specs: dict[str, ValueSpec], tables: Tables, lang: str, cutoff: int,
-                    all_tables: Tables | None = None) -> dict:
-    """Every declared value in ``lang``, from ``tables`` (windowed to ``cutoff``);
-    ``all_tables`` (unwindowed) lets a message say that a key exists but lies after the
-    cut-off. Plain Python values: they are kept in the data cache."""
-    return {name: _value(name, spec, tables, lang, cutoff, all_tables)
+def declared_values(specs: dict[str, ValueSpec], tables: Tables, lang: str,
+                    published: dt.date, all_tables: Tables | None = None) -> dict:
+    """Every declared value in ``lang``, from ``tables`` (windowed to what was published
+    by the edition's date, ``published``); ``all_tables`` (unwindowed) lets a message say
+    that a key exists but was published later. Plain Python values: they are kept in the
+    data cache."""
+    return {name: _value(name, spec, tables, lang, published, all_tables)
             for name, spec in specs.items()}
 
 
-def _value(name: str, spec: ValueSpec, tables: Tables, lang: str, cutoff: int,
+def _value(name: str, spec: ValueSpec, tables: Tables, lang: str, published: dt.date,
            all_tables: Tables | None):
     table = tables[spec.dataset]
     frame = _rows(table, spec)
@@ -96,8 +100,8 @@ def _value(name: str, spec: ValueSpec, tables: Tables, lang: str, cutoff: int,
         values = {_plain(row[spec.key]): (shown(row) if shown else
                                           _record(tables, table, spec, row, lang))
                   for _, row in frame.iterrows()}
-        return Values(name, values, table.shown, cutoff,
-                      _later(all_tables, spec, set(values)) if all_tables else None)
+        return Values(name, values, table.shown, published,
+                      _later(all_tables, spec, set(values), published) if all_tables else None)
     if spec.column:
         column = frame[spec.column].dropna()
         if column.empty:   # nothing in the edition's years: a section using it says so
@@ -154,16 +158,18 @@ def _formatter(tables: Tables, table: Table, column: str, lang: str, spec: Value
     return lambda row: _plain(row[column])
 
 
-def _later(all_tables: Tables, spec: ValueSpec, shown: set) -> dict:
-    """Keys of the unwindowed table that the edition does not see -> the year each
-    describes."""
+def _later(all_tables: Tables, spec: ValueSpec, shown: set, published: dt.date) -> dict:
+    """Keys of the unwindowed table that the edition does not see -> why (published
+    after its date)."""
+    from reportkit.data.known import later_rows
+
     table = all_tables[spec.dataset]
-    if table.spec.period is None:
+    why = dict(later_rows(table, published))
+    if not why:
         return {}
     frame = _rows(table, spec)
-    years = table.period_year().loc[frame.index]
-    return {_plain(key): int(year) for key, year in zip(frame[spec.key], years)
-            if _plain(key) not in shown}
+    return {_plain(key): why[index] for index, key in zip(frame.index, frame[spec.key])
+            if index in why and _plain(key) not in shown}
 
 
 def _plain(value):
@@ -209,6 +215,14 @@ def narrative_context(values: dict, lang: str, extra: dict | None = None) -> dic
         items = numbers(values, 'total')
         return Quantity(sum(item.value for item in items), items[0].kind, lang)
 
+    def latest(values) -> int:
+        """The most recent year of a set of values by year (of a yearly series: the
+        latest full year published by the edition's date)."""
+        numbers(values, 'latest')   # (all of it is read: which years there are)
+        if not all(isinstance(key, int) and not isinstance(key, bool) for key in values):
+            raise ValueError("latest() takes a set of values by year (a yearly series' values)")
+        return max(values)
+
     def ordinal(number) -> str:
         from reportkit.numbers import ordinal as spelled
         if not isinstance(number, int) or isinstance(number, bool):
@@ -221,7 +235,7 @@ def narrative_context(values: dict, lang: str, extra: dict | None = None) -> dic
         'share': lambda part, whole: ratio(part, whole, 'share', 0),
         'per_minute': lambda annual: per(annual, MINUTES_PER_YEAR, 'per_minute'),
         'per_day': lambda annual: per(annual, DAYS_PER_YEAR, 'per_day'),
-        'rank': rank, 'total': total, 'ordinal': ordinal,
+        'rank': rank, 'total': total, 'ordinal': ordinal, 'latest': latest,
         'count': lambda values: len(numbers(values, 'count')),
     }
 
@@ -260,7 +274,7 @@ class _Tracked(Values):
     """A :class:`Values` that tells :class:`Used` what is read of it."""
 
     def __init__(self, values: Values, name: str, used: Used) -> None:
-        super().__init__(values._name, dict(values), values._source, values._cutoff,
+        super().__init__(values._name, dict(values), values._source, values._published,
                          values._later)
         self._used, self._tracked = used, name
 

@@ -153,12 +153,13 @@ def _remember(edition: Edition, languages: list[str], cache: Path | None, view: 
 def _extract(project: Project, edition: Edition, languages: list[str],
              specs: dict[str, ChartSpec]) -> tuple[DataView | None, list[ReportError]]:
     from reportkit.data import read as data_stage  # pandas: only when the data has to be read
+    from reportkit.data.known import window
     from reportkit.charts.specs import chart_file, chart_problems
 
     config, series = edition.config, edition.series
     problems: list[ReportError] = []
     all_tables = data_stage.load_tables(project, series.datasets, gather=problems)
-    tables = _Used(data_stage.window(all_tables, config.data_through))
+    tables = _Used(window(all_tables, config.publication_date))
     unreadable = frozenset(series.datasets) - set(all_tables)
     path = chart_file(project, edition)
     chart_shown = project.show(path) if path else edition.series_shown
@@ -171,7 +172,7 @@ def _extract(project: Project, edition: Edition, languages: list[str],
     for lang in languages:
         try:
             view.values[lang] = declared_values(edition.values, tables, lang,
-                                                config.data_through, all_tables)
+                                                config.publication_date, all_tables)
             view.rows[lang] = {name: printed_table(name, spec, tables, lang)
                                for name, spec in series.tables.items()}
         except DataError as error:
@@ -286,7 +287,7 @@ def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
     else:
         frame = frame.sort_values(spec.x)
     if frame.empty:
-        raise ChartError(f"[{chart_id}] no data to draw within the edition's years",
+        raise ChartError(f"[{chart_id}] no data published by the edition's date to draw",
                          path=shown)
     xs = [_plain(x) for x in frame[spec.x]]
     ys = [float(value) / spec.y_scale for value in frame[spec.y]]
@@ -326,7 +327,7 @@ def _plan(edition: Edition, languages: list[str]) -> str:
     config, series = edition.config, edition.series
     declared = series.model_dump_json(include={'datasets', 'tables', 'for_each'})
     values = {name: spec.model_dump_json() for name, spec in edition.values.items()}
-    return key('data', edition.name, config.year, config.data_through,
+    return key('data', edition.name, config.year, str(config.publication_date),
                list(config.figures), declared, values, sorted(languages), software(),
                code_digests())
 

@@ -8,7 +8,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from reportkit.errors import ConfigError, raise_all
 from reportkit.files import KB, read_text
@@ -55,8 +56,9 @@ class EditionConfig(_Strict):
     """The series' short name: its folder under reports/, part of every file name."""
     year: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
     """The year the report covers."""
-    data_through: int = Field(ge=FIRST_YEAR, le=LAST_YEAR)
-    """Last year of data the edition may show (its cut-off)."""
+    data_through: None = None
+    """No longer set (refused with a message saying why): an edition shows what was
+    published by its ``publication_date`` (:mod:`reportkit.data.known`)."""
     revision: int = Field(ge=1)
     """1 for the first release; corrected releases count up."""
     revision_note: dict[str, Text] | None = None
@@ -82,6 +84,13 @@ class EditionConfig(_Strict):
     values: dict[str, ValueSpec] = Field(default_factory=dict)
     """Values of this edition only, beside the series' (e.g. from this year's data)."""
 
+    @field_validator('data_through', mode='before')
+    @classmethod
+    def _no_cut_off(cls, value):
+        raise ValueError('an edition no longer sets the last year of its data: it shows '
+                         'what was published by its publication_date (each dataset says '
+                         "when, as 'released' in data/datasets.toml); remove this line")
+
     @model_validator(mode='after')
     def _check(self) -> 'EditionConfig':
         problems = []
@@ -89,8 +98,6 @@ class EditionConfig(_Strict):
             problems.append('sections: a section is listed twice')
         if len(set(self.figures)) != len(self.figures):
             problems.append('figures: a figure is listed twice')
-        if self.data_through < self.year - 1:
-            problems.append('data_through: must not be earlier than the year before year')
         for lang, isbn in (self.isbn or {}).items():
             if not isbn_valid(isbn):
                 problems.append(f"isbn.{lang}: '{isbn}' is not a valid ISBN-13 "

@@ -54,7 +54,8 @@ def load_declarations(root: Path, path: Path, shown: str, model: type[Model],
                 key = '.'.join(str(part) for part in item['loc'])
                 message = (str(item['ctx']['error']) if item['type'] == 'value_error'
                            else item['msg'][:1].lower() + item['msg'][1:])
-                problems.append(error(f"[{name}] '{key}': {message}", path=shown,
+                where = f"[{name}] '{key}'" if key else f'[{name}]'   # '': the whole table
+                problems.append(error(f'{where}: {message}', path=shown,
                                       line=line_in_table(text, name, item['loc'])))
     raise_all(problems, f'{shown}: {what} are not valid')
     return declared

@@ -82,7 +82,7 @@ def new_edition(project: Project, new_id: str, from_id: str) -> NewEdition:
     try:
         (staging / 'edition.toml').write_text(text, encoding='utf-8')
         copied, typed = [], {}
-        years = {str(old.year), str(old.data_through), str(old.publication_date.year)}
+        years = {str(old.year), str(old.publication_date.year)}
         for lang, sections in source.sections.items():
             (staging / lang).mkdir()
             for section in sections:

@@ -139,7 +139,8 @@ class Manifest(BaseModel):
     publication_date: str
     published_at: str
     revision_note: dict[str, str] | None
-    data_through: int
+    data_through: int | None = None
+    """Written by editions before their window was their publication date."""
     pdf_variant: str
     files: Annotated[list[ArchivedFile], Field(min_length=1)]
     inputs: dict[str, Any]

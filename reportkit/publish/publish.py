@@ -125,7 +125,8 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 prepared = prepare(project, BuildRequest(edition.name, missing, item=item),
                                    progress)
                 if embedded is None:   # the same data for every document of the edition
-                    embedded = _source_data(project, config.data_through, prepared.datasets)
+                    embedded = _source_data(project, config.publication_date,
+                                            prepared.datasets)
         for lang in languages:
             name = output_name(config, lang, item)
             target = staging / name
@@ -172,16 +173,23 @@ def _archived_title(pdf: Path) -> str:
         return str(document.docinfo.get('/Title', ''))
 
 
-def _source_data(project: Project, cutoff: int, datasets: list[str]) -> list[Embedded]:
-    """The data files the edition used, as it sees them, to embed in each archived PDF."""
+def _source_data(project: Project, published: dt.date, datasets: list[str]
+                 ) -> list[Embedded]:
+    """The data files the edition used, as it sees them (the rows published by its date),
+    to embed in each archived PDF."""
     from reportkit.data import read as data_stage
+    from reportkit.data.known import window
     from reportkit.load.declarations import MAX_DECLARATION_BYTES
-    tables = data_stage.window(data_stage.load_tables(project, datasets), cutoff)
+    from reportkit.numbers import long_date
+    tables = window(data_stage.load_tables(project, datasets), published)
     embedded = []
     for name, table in tables.items():
+        if table.frame.empty:   # read, but nothing of it published by the edition's date
+            continue
         embedded.append(Embedded(
             table.spec.file, data_stage.windowed_csv(project, table),
-            f'{table.spec.title} (rows up to {cutoff}), as used by this edition'))
+            f'{table.spec.title} (the rows published by {long_date(published, "en")}), '
+            'as used by this edition'))
     declarations = project.data / 'datasets.toml'
     embedded.append(Embedded('datasets.toml', read_bytes(
         project.root, declarations, what='the dataset declarations',
@@ -199,7 +207,6 @@ def _manifest(edition: Edition, entries: list[dict], inputs: dict, versions: dic
         'publication_date': config.publication_date.isoformat(),
         'published_at': dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         'revision_note': dict(config.revision_note) if config.revision_note else None,
-        'data_through': config.data_through,
         'pdf_variant': ARCHIVE_VARIANT,
         'files': entries,
         'inputs': inputs,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 from reportkit.errors import ReportError, raise_all
 from reportkit.files import Journal, recording
+from reportkit.numbers import long_date
 from reportkit.project import Project
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,7 +137,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
                           'add --lang, or use --out-dir')
     lap('load')
 
-    progress(2, STAGES[1], f'{ed}: data/ through {edition.config.data_through}')
+    progress(2, STAGES[1], f'{ed}: data/ as published by '
+                           f'{edition.config.publication_date.isoformat()}')
     specs = load_chart_specs(project, edition)
 
     def load_matplotlib_meanwhile() -> None:
@@ -173,7 +175,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     for lang in languages:
         context = narrative_context(used.track(view.values[lang]), lang,
                                     {'year': edition.config.year,
-                                     'cutoff': edition.config.data_through,
+                                     'published': long_date(edition.config.publication_date, lang),
                                      **view.document(item, lang)})
         fragments[lang] = []
         for section in edition.sections[lang]:
