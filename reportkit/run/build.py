@@ -132,8 +132,11 @@ def _run(project: Project, todo: list[Document], progress: Progress,
         if jobs > 1 and len(todo) > 1:
             checked = _prepare_in_parallel(project, todo, progress, cache_dir, jobs)
         else:
-            checked = [_prepare_quietly(project, request, cache_dir, progress,
-                                        renderer is not None) for request in requests]
+            checked, seen = [], {}
+            for request in requests:
+                checked.append(_prepare_quietly(project, request, cache_dir, progress,
+                                                renderer is not None))
+                _share_assets(checked[-1], seen)
         prepared_all = _gather(checked, todo)
         outputs = _render(project, prepared_all, todo, cache, progress, jobs, renderer)
     errors = [problem for output in outputs if isinstance(output, ReportError)
@@ -193,12 +196,18 @@ def _prepare_in_parallel(project: Project, todo: list[Document], progress: Progr
             document = running[done]
             checked[id(document)] = done.result()
             failed = isinstance(checked[id(document)], ReportError)
-            if not failed:
-                for composed in checked[id(document)].composed.values():
-                    composed.share_assets(seen)
+            _share_assets(checked[id(document)], seen)
             progress(5, 'Checked and composed' if not failed else 'Problems found',
                      f'{label(document)} {document.lang}')
     return [checked[id(d)] for d in todo]
+
+
+def _share_assets(prepared, seen: dict[str, bytes]) -> None:
+    """The fonts and images of a batch's documents, held once between them (each
+    document read its own copy)."""
+    if isinstance(prepared, Prepared):
+        for composed in prepared.composed.values():
+            composed.share_assets(seen)
 
 
 def _render(project: Project, prepared_all: list[Prepared], todo: list[Document], cache,
