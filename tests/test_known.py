@@ -30,6 +30,7 @@ D = dt.date
     ('2016-11', 0, True, D(2016, 12, 1)),     # dated to the month: once the month is over
     ('2016', 0, True, D(2017, 1, 1)),         # dated to the year: once the year is over
     ('2016-02', 0, True, D(2016, 3, 1)),      # February of a leap year ends on the 29th
+    ('2016-01-30', 1, False, D(2016, 2, 29)), # a dated period: the day after, a month on
 ])
 def test_when_a_row_can_first_be_cited(value, months, dated, expected):
     assert known_from(value, months, dated=dated) == expected
@@ -173,6 +174,7 @@ def test_an_edition_no_longer_sets_its_cut_off(tmp_path, capsys):
      "give one of 'months_after_period'"),
     ('period = "year"\nreleased = { column = "source" }\n',
      "'source' dates the rows, so it must be a date, a month or a year"),
+    ('period = "year"\nreleased = { column = "year" }\n', None),   # a year column: allowed
 ])
 def test_a_dataset_with_a_period_says_when_its_rows_are_published(tmp_path, capsys,
                                                                   declaration, message):
@@ -180,9 +182,12 @@ def test_a_dataset_with_a_period_says_when_its_rows_are_published(tmp_path, caps
     replace(project / 'data/datasets.toml',
             'period = "year"\nreleased = { months_after_period = 2 }   # Census/BEA annual '
             'goods trade: early February of the next year\n', declaration)
-    assert main(['--project', str(project), 'check', '2015', '--lang', 'en']) == 1
+    status = main(['--project', str(project), 'check', '2015', '--lang', 'en'])
     err = capsys.readouterr().err
-    assert 'data/datasets.toml' in err and message in err, err
+    if message is None:
+        assert status == 0, err
+        return
+    assert status == 1 and 'data/datasets.toml' in err and message in err, err
 
 
 def test_a_key_outside_the_data_names_the_date_too():
@@ -190,3 +195,13 @@ def test_a_key_outside_the_data_names_the_date_too():
     assert values._missing(1999) == (
         'goods_trade[1999]: no value for 1999 in data/x.csv; this edition has 2014–2015 '
         '(this edition is dated April 27, 2016)')
+
+
+def test_the_date_that_publishes_a_row_cannot_be_left_empty(tmp_path, capsys):
+    project = copy_project(tmp_path / 'project')
+    replace(project / 'data/datasets.toml', 'columns.stated = { type = "date" }',
+            'columns.stated = { type = "date", required = false }')
+    assert main(['--project', str(project), 'check', '2015', '--lang', 'en']) == 1
+    err = capsys.readouterr().err
+    assert ("[nexus]: 'stated' says when each row was published, so every row must have "
+            'it') in err, err

@@ -18,6 +18,7 @@ point outside that window is refused with a message saying when it was published
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from reportkit.data.read import Table, Tables
@@ -47,9 +48,12 @@ def known_from(value, months: int = 0, *, dated: bool = False) -> dt.date:
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved ``months`` later (the day of the month kept; days 1 here)."""
+    """``day`` moved ``months`` later: the same day of the month, or the month's last
+    (31 January + 1 month: 29 February in a leap year)."""
     month = day.month - 1 + months
-    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def released(table: Table) -> list[dt.date] | None:

@@ -114,11 +114,14 @@ class DatasetSpec(BaseModel):
                              'after the period ends) or released = { column = "date" } '
                              "(each row from its own date)")
         dated = [self.released.column] if self.released and self.released.column else []
-        dated += [self.later.column] if self.later else []
-        for name in dated:
+        for name in dated + ([self.later.column] if self.later else []):
             if self.columns[name].type not in ('date', 'month', 'int'):
                 raise ValueError(f"'{name}' dates the rows, so it must be a date, a month "
                                  'or a year (int) column')
+        for name in dated:
+            if not self.columns[name].required:
+                raise ValueError(f"'{name}' says when each row was published, so every "
+                                 'row must have it (it cannot be required = false)')
         return self
 
     def file_columns(self) -> dict[str, Column]:
