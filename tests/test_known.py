@@ -205,3 +205,21 @@ def test_the_date_that_publishes_a_row_cannot_be_left_empty(tmp_path, capsys):
     err = capsys.readouterr().err
     assert ("[nexus]: 'stated' says when each row was published, so every row must have "
             'it') in err, err
+
+
+def test_a_period_that_is_not_a_year_a_month_or_a_date_is_named_with_its_row(tmp_path, capsys):
+    project = copy_project(tmp_path / 'project')
+    replace(project / 'data/datasets.toml',
+            'columns.year = { type = "int", min = 1900, max = 2100 }\n'
+            'columns.us_canada_two_way_goods_trade_usd_billions',
+            'columns.year = { type = "int", min = 1900 }\n'
+            'columns.us_canada_two_way_goods_trade_usd_billions')
+    path = project / 'data/us_canada_two_way_goods_trade_2002_2017.csv'
+    lines = path.read_text(encoding='utf-8').splitlines(keepends=True)
+    lines.append('20170,1,x,y,\n')
+    path.write_text(''.join(lines), encoding='utf-8')
+    assert main(['--project', str(project), 'check', '2015', '--lang', 'en']) == 1
+    err = capsys.readouterr().err
+    assert (f'data/us_canada_two_way_goods_trade_2002_2017.csv:{len(lines)}: column '
+            "'year': '20170' is not a year, a month or a date") in err, err
+

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from reportkit.data.read import Table, Tables
+from reportkit.errors import DataError
 from reportkit.numbers import long_date
 
 
@@ -29,6 +31,8 @@ def period_end(value) -> dt.date:
     """The last day of a period written as a year (2015, '2015'), a month ('2015-03')
     or a date ('2015-03-16')."""
     text = str(value)
+    if not re.fullmatch(r'\d{4}(-\d{2}(-\d{2})?)?', text):
+        raise ValueError(f"'{text[:20]}' is not a year, a month or a date")
     if len(text) == 4:
         return dt.date(int(text), 12, 31)
     if len(text) == 7:
@@ -62,10 +66,16 @@ def released(table: Table) -> list[dt.date] | None:
     rule = table.spec.released
     if table.spec.period is None or rule is None:
         return None
-    if rule.column is not None:
-        return [known_from(value, dated=True) for value in table.frame[rule.column]]
-    return [known_from(value, rule.months_after_period or 0)
-            for value in table.frame[table.spec.period]]
+    column = rule.column or table.spec.period
+    dates = []
+    for value, line in zip(table.frame[column], table.lines):
+        try:
+            dates.append(known_from(value, rule.months_after_period or 0,
+                                    dated=rule.column is not None))
+        except ValueError as error:   # e.g. a 'year' of five digits
+            raise DataError(f"column '{column}': {error}, so it cannot say when the row "
+                            'was published', path=table.shown, line=line) from None
+    return dates
 
 
 def window(tables: Tables, published: dt.date) -> Tables:
