@@ -12,8 +12,8 @@ from reportkit.cli import main
 from reportkit.errors import RenderError
 from reportkit.render.pdf import render_pdf
 
-from .conftest import ROOT
-from .test_errors import append, line_of, replace
+from .conftest import ROOT, replace
+from .test_errors import append, line_of
 
 FONTS = ROOT / 'templates' / 'fonts'
 

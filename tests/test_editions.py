@@ -22,9 +22,9 @@ from reportkit.compose.i18n import catalogue_path, extract_messages, load_messag
 from reportkit.load.edition import load_edition
 from reportkit.project import Project
 
-from .conftest import ROOT
+from .conftest import ROOT, replace
 from .pdfcheck import flat, page_texts, plain
-from .test_errors import line_of, replace
+from .test_errors import line_of
 
 PROJECT = Project.at(ROOT)
 YEAR = re.compile(r'(?<![\d,.\-/])(19\d\d|20\d\d)(?![\d,])')

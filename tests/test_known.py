@@ -46,17 +46,20 @@ def expected_release(table, index) -> dt.date:
     """Written out again here, independently of reportkit.data.known."""
     rule = table.spec.released
     if rule.column is not None:
-        text = str(table.frame.at[index, rule.column])
-        if len(text) == 10:
-            return D.fromisoformat(text)
-        if len(text) == 7:
-            year, month = int(text[:4]), int(text[5:])
-            return D(year + month // 12, month % 12 + 1, 1)
-        return D(int(text) + 1, 1, 1)
+        return expected_release_of_date(str(table.frame.at[index, rule.column]))
     period = str(table.frame.at[index, table.spec.period])
     year, month = int(period[:4]), int(period[5:7]) if len(period) > 4 else 12
     month += rule.months_after_period
     return D(year + month // 12, month % 12 + 1, 1)
+
+
+def expected_release_of_date(text: str) -> dt.date:
+    """A stated date: that day; a month or a year: the day after it ends."""
+    if len(text) == 10:
+        return D.fromisoformat(text)
+    if len(text) == 7:
+        return D(int(text[:4]) + int(text[5:]) // 12, int(text[5:]) % 12 + 1, 1)
+    return D(int(text) + 1, 1, 1)
 
 
 @pytest.mark.parametrize('name', PROJECT.editions())
@@ -109,13 +112,6 @@ def test_no_value_row_or_chart_point_is_dated_after_the_edition_allows(name):
         for ident in initiatives.frame['id'][done_later]:
             assert shown.loc[shown['id'] == ident, 'status'].item() == 'in progress', ident
 
-
-def expected_release_of_date(text: str) -> dt.date:
-    if len(text) == 10:
-        return D.fromisoformat(text)
-    if len(text) == 7:
-        return D(int(text[:4]) + int(text[5:]) // 12, int(text[5:]) % 12 + 1, 1)
-    return D(int(text) + 1, 1, 1)
 
 
 def test_the_2015_edition_shows_2015_trade_and_not_the_2016_state_figures():
