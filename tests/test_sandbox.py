@@ -280,6 +280,18 @@ def test_the_budget_counts_operations():
         render('{% for i in range(20) %}{{ i }}{% endfor %}', {}, small)
 
 
+def test_each_evaluation_has_the_whole_budget_after_one_that_overran():
+    """The sandboxes are reused (one per thread and limits): an evaluation that overran
+    leaves nothing counted against the next."""
+    small = Limits(max_operations=25, max_output=100, max_size=100, max_depth=1, seconds=1)
+    loop = '{% for i in range(8) %}{{ i }}{% endfor %}'   # some 20 operations
+    for _ in range(3):
+        with pytest.raises(LimitExceeded):
+            render('{% for i in range(20) %}{{ i }}{% endfor %}', {}, small)
+        assert render(loop, {}, small) == '01234567'
+        assert format_text('{n} of {m}', {'n': 1, 'm': 2}, small) == '1 of 2'
+
+
 def test_every_real_section_expands_as_before_with_room_to_spare():
     """Every section of reports/ gives the same text as the plain sandbox, using few of
     the operations the budget allows (the largest is printed with -s)."""

@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from reportkit.charts.draw import Chart
+from reportkit.compiled import CompiledOnce
 from reportkit.compose.document import Composed
 from reportkit.errors import ContentError, ReportError, raise_all
 from reportkit.files import MB, listing, read_bytes, read_text
@@ -56,7 +57,7 @@ def template_env(project: Project, messages: Messages, folder: Path | None = Non
     loaders = [TemplateLoader(project, folder or project.templates)]
     if series is not None and (series / 'templates').is_dir():
         loaders.insert(0, TemplateLoader(project, series / 'templates'))
-    env = jinja2.Environment(
+    env = CompiledOnce(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True,
         undefined=jinja2.StrictUndefined, extensions=['jinja2.ext.i18n'],
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)

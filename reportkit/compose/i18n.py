@@ -8,6 +8,7 @@ fallback to English).
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,23 +109,28 @@ def extract_messages(project: Project, documents_only: bool = False) -> list[Mes
         if path.suffix not in TEMPLATE_SUFFIXES or not path.is_file() or \
                 any(path.is_relative_to(folder) for folder in skipped):
             continue
-        stream = io.BytesIO(read_bytes(project.root, path, what='the template',
-                                       shown=project.show(path), limit=MAX_TEMPLATE_BYTES,
-                                       error=ContentError))
-        for line, _func, message, _comments in jinja2.ext.babel_extract(
-                stream, ('_', 'gettext'), [], {'trim_blocks': 'true', 'lstrip_blocks': 'true'}):
-            if isinstance(message, str):
-                found.setdefault(message, MessageUse(message, f'{project.show(path)}:{line}'))
+        data = read_bytes(project.root, path, what='the template', shown=project.show(path),
+                          limit=MAX_TEMPLATE_BYTES, error=ContentError)
+        for line, message in _messages_in(data, template=True):
+            found.setdefault(message, MessageUse(message, f'{project.show(path)}:{line}'))
     package = Path(__file__).parent
     for name in PYTHON_SOURCES:
-        path = package / name
-        with path.open('rb') as stream:
-            for line, _func, message, _comments in extract_python(
-                    stream, {'_': None, 'N_': None}, [], {}):
-                if isinstance(message, str):
-                    found.setdefault(message, MessageUse(message,
-                                                         f'reportkit/compose/{name}:{line}'))
+        for line, message in _messages_in((package / name).read_bytes(), template=False):
+            found.setdefault(message, MessageUse(message, f'reportkit/compose/{name}:{line}'))
     return list(found.values())
+
+
+@functools.lru_cache(maxsize=256)
+def _messages_in(data: bytes, template: bool) -> tuple[tuple[int, str], ...]:
+    """(line, message) of each message a template's (or a Python module's) text uses;
+    worked out once per text in a process (a batch asks for it per document)."""
+    if template:
+        found = jinja2.ext.babel_extract(io.BytesIO(data), ('_', 'gettext'), [],
+                                         {'trim_blocks': 'true', 'lstrip_blocks': 'true'})
+    else:
+        found = extract_python(io.BytesIO(data), {'_': None, 'N_': None}, [], {})
+    return tuple((line, message) for line, _func, message, _comments in found
+                 if isinstance(message, str))
 
 
 def missing_messages(project: Project, lang: str) -> list[ContentError]:

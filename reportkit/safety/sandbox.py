@@ -15,7 +15,9 @@ joins and the clock are :mod:`.bounds`; this module applies them to every evalua
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import update_wrapper
 
@@ -25,6 +27,7 @@ from jinja2.runtime import BlockReference, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import pass_context
 
+from reportkit.compiled import CompiledOnce
 from reportkit.safety.bounds import (FILTER_SIZES, FILTERS, HOOKS, ITEM_WEIGHT, TEXT, ExpressionError,
                      Formatter, Hooks, LimitExceeded, alarm, binop_size, counted, method_size,
                      weight)
@@ -134,7 +137,7 @@ class _LabelFormatter(Formatter):
         return value, first
 
 
-class Sandbox(ImmutableSandboxedEnvironment):
+class Sandbox(CompiledOnce, ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with strict undefined values everywhere, that counts and
     caps the work of an evaluation (``operations`` is the count of the last one)."""
 
@@ -351,7 +354,25 @@ def render(source: str, context: dict, limits: Limits = SECTION) -> str:
 
     Raises ``TemplateSyntaxError``, ``UndefinedError``, ``SecurityError``,
     :class:`LimitExceeded` or :class:`ExpressionError`, each with a one-line message."""
-    return Sandbox(limits).render(source, context)
+    with _borrowed(limits) as sandbox:
+        return sandbox.render(source, context)
+
+
+_FREE = threading.local()
+"""Per thread, per limits: the sandboxes not in use (making one wraps every filter)."""
+
+
+@contextmanager
+def _borrowed(limits: Limits):
+    """A sandbox with these limits, for one evaluation: a free one of this thread's, or a
+    new one (an evaluation inside another gets its own)."""
+    free = _FREE.__dict__.setdefault(limits, [])
+    sandbox = free.pop() if free else Sandbox(limits)
+    try:
+        yield sandbox
+    finally:
+        sandbox.operations, sandbox._depth = 0, 0
+        free.append(sandbox)
 
 
 def _unclosed(template: str) -> int:
@@ -375,7 +396,8 @@ def format_text(template: str, values: dict, limits: Limits = LABEL) -> str:
     Raises ``SecurityError`` (a name starting with '_'), :class:`LimitExceeded` or
     :class:`ExpressionError`."""
     try:
-        text = _LabelFormatter(Sandbox(limits)).vformat(template, (), values)
+        with _borrowed(limits) as sandbox:
+            text = _LabelFormatter(sandbox).vformat(template, (), values)
     except (ExpressionError, SecurityError):
         raise
     except (ValueError, TypeError, LookupError, AttributeError) as error:
