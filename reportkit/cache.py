@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportkit.files import Journal, unchanged, write_atomically
+from reportkit.files import (Journal, replace_folder, stage_folder, unchanged,
+                             write_atomically)
 from reportkit.inputs import key, sha256_file
 
 
@@ -18,6 +19,8 @@ class CacheEntry:
     path: Path
     pages: int
     attachments: list[str] = field(default_factory=list)
+    web: Path | None = None
+    """The folder of the document's web page made with this PDF, if one was."""
 
 
 class PdfCache:
@@ -32,15 +35,21 @@ class PdfCache:
                 return None     # damaged: render again
         except (OSError, ValueError, KeyError):
             return None
-        return CacheEntry(pdf, info['pages'], info.get('attachments', []))
+        web = self.root / f'{key}.web'
+        return CacheEntry(pdf, info['pages'], info.get('attachments', []),
+                          web if (web / 'index.html').is_file() else None)
 
-    def put(self, key: str, source: Path, pages: int, attachments: list[str] = ()) -> None:
+    def put(self, key: str, source: Path, pages: int, attachments: list[str] = (),
+            web: dict[str, bytes] | None = None) -> None:
         data = source.read_bytes()
         info = {'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data),
                 'pages': pages, 'attachments': list(attachments)}
         # The PDF first: a description never names bytes that are not there yet.
         write_atomically(self.root / f'{key}.pdf', data)
         write_atomically(self.root / f'{key}.json', json.dumps(info).encode('utf-8'))
+        if web is not None:
+            replace_folder(stage_folder(web, self.root / f'{key}.web'),
+                           self.root / f'{key}.web')
 
 
 class Depends:

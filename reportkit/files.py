@@ -286,3 +286,59 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def replace_folder(staged: Path, target: Path) -> None:
+    """Put the folder ``staged`` (beside ``target``) in the place of ``target``: the old
+    folder, if any, moves aside, the new one takes its name, and the old one is removed.
+    A failure at any step leaves ``target`` as it was; a build killed between the two
+    renames leaves the old folder under a staging name, which the next build removes."""
+    import shutil
+
+    from reportkit.safety.worker import staging_prefix
+
+    old = None
+    if target.exists() or target.is_symlink():
+        if target.is_symlink() or not target.is_dir():
+            raise OSError(f'{target} is in the way: it is not a folder')
+        old = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except BaseException:
+        if old is not None:
+            os.rename(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def stage_folder(files: dict[str, bytes], beside: Path) -> Path:
+    """``files`` (relative name -> content) written into a new hidden folder beside
+    ``beside`` (a killed build's is removed by the next one), to be renamed into place by
+    :func:`replace_folder`."""
+    import shutil
+
+    from reportkit.safety.worker import remove_abandoned, staging_prefix
+
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned(beside.parent)
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=beside.parent))
+    try:
+        os.chmod(staging, 0o755)
+        for name, data in sorted(files.items()):
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            os.chmod(target, 0o644)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder``, by relative name (a folder this program wrote)."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob('*')) if path.is_file()}

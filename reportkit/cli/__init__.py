@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--html', type=Path, metavar='FILE',
                    help='also write the composed HTML to FILE, with its assets beside it '
                         '(one edition, one language)')
+    b.add_argument('--format', dest='formats', type=_formats, default=('pdf',),
+                   metavar='pdf|web|pdf,web',
+                   help="what to write of each document: its PDF (the default), its web "
+                        "edition (a folder named like the PDF, with index.html and every "
+                        "file it uses), or both")
     b.add_argument('--no-cache', action='store_true',
                    help='check, draw and render everything again, even what has not changed')
     b.add_argument('--dask', metavar='ADDRESS',
@@ -211,6 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         restore()
     return 0
+
+
+FORMATS = ('pdf', 'web')
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """'pdf', 'web' or 'pdf,web' -> the formats, in that order."""
+    asked = [part.strip().lower() for part in text.split(',') if part.strip()]
+    unknown = [part for part in asked if part not in FORMATS]
+    if unknown or not asked:
+        raise argparse.ArgumentTypeError(f"{text!r}: give pdf, web or pdf,web")
+    return tuple(kind for kind in FORMATS if kind in asked)
 
 
 def _keys(text: str) -> list[str]:

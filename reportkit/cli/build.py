@@ -45,7 +45,8 @@ def build_command(project: Project, args, console: Console) -> int:
         project.output(html.parent, '--html', folder=True)
     out_dir = project.output(args.out_dir, '--out-dir', folder=True) if args.out_dir else None
     started = time.perf_counter()
-    requests = [BuildRequest(edition, args.languages, out, html, out_dir, only=args.only)
+    requests = [BuildRequest(edition, args.languages, out, html, out_dir, only=args.only,
+                             formats=args.formats)
                 for edition in editions]
     progress = BatchProgress(console)
     try:
@@ -56,14 +57,20 @@ def build_command(project: Project, args, console: Console) -> int:
         progress.stop()
     for result in results:
         how = ', unchanged' if result.cached else ''
-        console.print(f'[green]wrote[/] {escape(project.show(result.pdf))} '
-                      f'({result.pages} pages, {result.size / 1024:,.0f} KB{how})',
-                      soft_wrap=True)
+        if 'pdf' in args.formats:
+            console.print(f'[green]wrote[/] {escape(project.show(result.pdf))} '
+                          f'({result.pages} pages, {result.size / 1024:,.0f} KB{how})',
+                          soft_wrap=True)
+        if result.web:
+            console.print(f'[green]wrote[/] {escape(project.show(result.web))}/index.html '
+                          f'(the web edition{how})', soft_wrap=True)
         if result.html:
             console.print(f'[green]wrote[/] {escape(project.show(result.html))} '
                           '(HTML and assets)', soft_wrap=True)
-    console.print(f'{len(results)} PDF{"s" if len(results) != 1 else ""} '
-                  f'in {time.perf_counter() - started:.1f} s')
+    kinds = {'pdf': 'PDF', 'web': 'web edition'}
+    made = ' and '.join(f'{len(results)} {kinds[kind]}{"s" if len(results) != 1 else ""}'
+                        for kind in args.formats)
+    console.print(f'{made} in {time.perf_counter() - started:.1f} s')
     return 0
 
 

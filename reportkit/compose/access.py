@@ -43,6 +43,53 @@ def check_document(html: str, shown: str) -> list[ReportError]:
     return [ReportError(f'accessibility: {problem}', path=shown) for problem in problems]
 
 
+SCHEME = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^/')
+
+
+def check_web_page(html: str, shown: str) -> list[ReportError]:
+    """The gate on a web page before it is written: the document's gate, and what a web
+    page needs besides: one ``h1``; each link to another language's page in that
+    language (``lang`` = ``hreflang``); every link inside the page leads to an id of it;
+    no script of any kind; every file it loads lies in its own folder."""
+    import tinyhtml5
+
+    root = tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)
+    problems = [problem.message.removeprefix('accessibility: ')
+                for problem in check_document(html, shown)]
+    if len(root.findall('.//h1')) != 1:
+        problems.append(f"the page has {len(root.findall('.//h1'))} <h1> headings, not one "
+                        '(its title)')
+    ids = {element.get('id') for element in root.iter() if element.get('id')}
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        problems += _web_element_problems(element, ids)
+    return [ReportError(f'accessibility: {problem}', path=shown) for problem in problems]
+
+
+def _web_element_problems(element: Element, ids: set[str]) -> list[str]:
+    tag, href = element.tag, element.get('href')
+    problems = []
+    if tag in ('script', 'iframe', 'object', 'embed', 'form', 'base') or \
+            any(name.lower().startswith('on') for name in element.attrib):
+        problems.append(f'<{tag}>: a web page carries no script, frame, form or handler')
+    if element.get('hreflang') and element.get('lang') != element.get('hreflang') \
+            and tag == 'a':
+        problems.append(f'the link to {href!r} leads to a page in {element.get("hreflang")!r} '
+                        'but its text is not marked as that language (lang)')
+    if tag == 'a' and href is not None:
+        if href.startswith('#') and href[1:] not in ids:
+            problems.append(f'the link to {href!r} leads nowhere on the page')
+        elif href.lower().startswith('javascript:'):
+            problems.append(f'a link runs a script ({href[:40]!r})')
+    loaded = element.get('src') if tag != 'a' else None
+    if tag == 'link' and element.get('rel') == 'stylesheet':
+        loaded = href
+    if loaded is not None and (SCHEME.match(loaded) or '..' in loaded.split('/')):
+        problems.append(f'<{tag}> loads {loaded[:60]!r}, outside the page\'s folder')
+    return problems
+
+
 def _element_problems(root: Element) -> list[str]:
     """What the images, headings, tables, figures and links of ``root`` lack."""
     problems: list[str] = []

@@ -19,6 +19,7 @@ from reportkit.compose.document import Composed
 from reportkit.errors import ContentError, ReportError, raise_all
 from reportkit.files import MB, listing, read_bytes, read_text
 from reportkit.compose.i18n import MAX_TEMPLATE_BYTES, Messages
+from reportkit.compose.web import WEB_STYLESHEET, WebLinks, WebPage, web_page
 from reportkit.load.edition import Edition
 from reportkit.narrative.markdown import Fragment, placeholder
 from reportkit.numbers import long_date
@@ -68,11 +69,12 @@ def template_env(project: Project, messages: Messages, folder: Path | None = Non
 def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragment],
             charts: dict[str, Chart], tables: dict[str, dict],
             messages: Messages, document: dict | None = None,
-            records: dict | None = None) -> Composed:
+            records: dict | None = None, links: WebLinks | None = None) -> Composed:
     """Assemble the document for ``lang``; raises with every placement problem at once.
     ``tables`` are the printed tables from the data view, in ``lang``; ``document`` a
     batch document's ``doc`` and ``this`` (its titles may name its fields), ``records``
-    its row in every language (for the title of its edition in the other language)."""
+    its row in every language (for the title of its edition in the other language).
+    With ``links`` (where its PDF and other languages are), its web page too."""
     config, series = edition.config, edition.series
     env = template_env(project, messages, series=edition.series_folder)
     _ = messages.gettext
@@ -220,8 +222,42 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         for data, name, shown in fragment.images:
             assets[f'assets/{name}'] = data
             sources[f'assets/{name}'] = shown
-    return Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used),
-                    sources)
+    composed = Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used),
+                        sources)
+    if links is not None:
+        composed.web = _web_page(project, edition, env, context, composed, charts, links,
+                                 messages)
+    composed.messages = set(messages.used)
+    return composed
+
+
+def _web_page(project: Project, edition: Edition, env, context: dict, composed: Composed,
+              charts: dict[str, Chart], links: WebLinks, messages: Messages) -> WebPage:
+    """The document's web page, through the accessibility gate for the web."""
+    from reportkit.compose.access import check_web_page
+
+    _, series = messages.gettext, edition.series
+    text_versions = {
+        figure['anchor']: env.get_template('partials/table.html.j2').render(table={
+            **_chart_table(charts[figure['id']], figure, _, composed.lang),
+            'anchor': f"text-{figure['id']}", 'number': None})
+        for figure in composed.figures}
+
+    def read(path: Path, what: str) -> bytes:
+        return read_bytes(project.root, path, what=what, shown=project.show(path),
+                          limit=MAX_TEMPLATE_BYTES, error=ContentError)
+
+    stylesheets = {WEB_STYLESHEET: read(project.templates / WEB_STYLESHEET, 'the stylesheet'),
+                   **{name: read(edition.series_folder / 'templates' / name,
+                                 f'the stylesheet {name}')
+                      for name in series.web_stylesheets}}
+    licence = project.templates / 'fonts' / 'OFL.txt'
+    assets = {**composed.assets, 'fonts/OFL.txt': read(licence, 'the fonts\' licence')}
+    page = web_page(env, context, composed.html, assets, composed.chapters, text_versions,
+                    links, series.web_template, stylesheets, _)
+    raise_all(check_web_page(page.html, f'the web page ({series.web_template})'),
+              f'edition {edition.id} ({composed.lang}): the web page is not accessible')
+    return page
 
 
 def _check_links(html: str, fragments: list[Fragment]) -> None:

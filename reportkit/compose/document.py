@@ -26,6 +26,8 @@ class Composed:
     sources: dict[str, str] = field(default_factory=dict)
     """Relative file name -> where it comes from, as a user names it (for messages about
     the composed document, which lives in a temporary folder)."""
+    web: object = None
+    """Its web page (:class:`~reportkit.compose.web.WebPage`), when one was asked for."""
 
     def share_assets(self, seen: dict[str, bytes]) -> None:
         """Hold each asset equal to one in ``seen`` (name -> content) as that very object,

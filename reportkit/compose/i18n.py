@@ -27,7 +27,7 @@ MAX_CATALOGUE_BYTES = 2 * MB
 MAX_TEMPLATE_BYTES = 1 * MB
 """Templates and catalogues are tens of KB."""
 TEMPLATE_SUFFIXES = ('.j2',)
-PYTHON_SOURCES = ('compose.py',)
+PYTHON_SOURCES = ('compose.py', 'web.py')
 """Modules of reportkit whose ``_()`` and ``N_()`` calls name messages."""
 
 

@@ -134,6 +134,12 @@ class SeriesConfig(_Strict):
     stylesheets: list[Annotated[str, Field(pattern=r'^[a-z0-9][a-z0-9_-]{0,63}\.css$')]] = \
         Field(default_factory=list, max_length=4)
     """The series' own stylesheets (in its templates/), after the shared print.css."""
+    web_template: str = Field(default='web.html.j2',
+                              pattern=r'^[a-z0-9][a-z0-9_-]{0,63}\.html\.j2$')
+    """The web page's furniture around the composed document (shared by default)."""
+    web_stylesheets: list[Annotated[str, Field(pattern=r'^[a-z0-9][a-z0-9_-]{0,63}\.css$')]] \
+        = Field(default_factory=list, max_length=4)
+    """The series' own stylesheets for its web pages, after the shared web.css."""
     identifiers: list[Literal['catalogue_number', 'isbn']] = ['catalogue_number', 'isbn']
     """What a final edition must have been assigned before it is published."""
     values: dict[str, ValueSpec] = Field(default_factory=dict)

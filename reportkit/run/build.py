@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -73,7 +74,8 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         documents = plan(project, requests, use_cache)
         cache = PdfCache(project.build / 'cache' / 'pdf')
         cache_dir = project.build / 'cache' if use_cache else None
-        hits = {id(d): cache.get(d.key) for d in documents if d.key}
+        hits = {id(d): hit for d in documents if d.key and (hit := cache.get(d.key))
+                and (d.web is None or hit.web is not None)}
         todo = [d for d in documents if hits.get(id(d)) is None]
         # The biggest documents first, so that parallel workers finish together.
         todo.sort(key=lambda d: -weight(project, d))
@@ -84,37 +86,51 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
             renderer = None
         if todo:
             rendered = _run(project, todo, progress, cache_dir, jobs, cache, renderer, dask)
-        results = []
-        for document in documents:
-            hit = hits.get(id(document))
-            if hit is not None:
-                progress(6, STAGES[5], f'{label(document)} {document.lang}: unchanged, '
-                                       'from the cache')
-                try:
-                    files.write_atomically(document.target, hit.path.read_bytes(),
-                                           durable=True)
-                except OSError as error:
-                    raise RenderError(f'cannot write {document.target}: '
-                                      f'{error.strerror or error}') from None
-                results.append(BuildResult(document.request.edition, document.lang, document.target,
-                                           hit.pages, document.target.stat().st_size,
-                                           time.perf_counter() - started, cached=True,
-                                           item=document.request.item))
-            else:
-                temp, result = rendered.pop(id(document))
-                try:
-                    os.replace(temp, document.target)
-                except OSError as error:
-                    Path(temp).unlink(missing_ok=True)
-                    raise RenderError(f'cannot write {document.target}: '
-                                      f'{error.strerror or error}') from None
-                results.append(result)
-        return results
+        return [_put_in_place(document, hits.get(id(document)), rendered, progress, started)
+                for document in documents]
     finally:
         if renderer:
             renderer.stop()
-        for temp, _ in rendered.values():
+        for temp, result in rendered.values():
             Path(temp).unlink(missing_ok=True)
+            if result.web is not None:
+                shutil.rmtree(result.web, ignore_errors=True)
+
+
+def _put_in_place(document: Document, hit, rendered: dict, progress: Progress,
+                  started: float) -> BuildResult:
+    """A document's PDF and web folder renamed into place (rendered, or copied from the
+    cache ``hit``): only what its request's formats ask for."""
+    wants_pdf, staged, temp = 'pdf' in document.request.formats, None, None
+    try:
+        if hit is not None:
+            progress(6, STAGES[5], f'{label(document)} {document.lang}: unchanged, '
+                                   'from the cache')
+            result = BuildResult(document.request.edition, document.lang, document.target,
+                                 hit.pages, hit.path.stat().st_size,
+                                 time.perf_counter() - started, cached=True,
+                                 item=document.request.item)
+            if wants_pdf:
+                files.write_atomically(document.target, hit.path.read_bytes(), durable=True)
+            if document.web is not None:
+                staged = files.stage_folder(files.read_folder(hit.web), document.web)
+        else:
+            temp, result = rendered.pop(id(document))
+            staged, result.web = result.web, None
+            if wants_pdf:
+                os.replace(temp, document.target)
+        if staged is not None:
+            files.replace_folder(staged, document.web)
+            staged, result.web = None, document.web
+        return result
+    except OSError as error:
+        raise RenderError(f'cannot write {document.target if staged is None else document.web}'
+                          f': {error.strerror or error}') from None
+    finally:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
 
 
 def _run(project: Project, todo: list[Document], progress: Progress,
@@ -152,16 +168,32 @@ def _run(project: Project, todo: list[Document], progress: Progress,
     remembered, slices = depends(project), Slices(project)
     for document, prepared in zip(todo, prepared_all):
         temp, result = done[id(document)]
+        web = _stage_web(document, temp, result)
         if document.plan:
-            cache.put(remembered.remember(document.plan, result.reads), Path(temp), result.pages)
+            put = {'pages': result.pages, 'web': web if not document.request.out else None}
+            cache.put(remembered.remember(document.plan, result.reads), Path(temp), **put)
             if document.view is not None and prepared is not None:
                 cache.put(slices.remember(document.plan, result.reads, document.view,
                                           document.lang, document.request.item,
-                                          prepared.uses), Path(temp), result.pages)
+                                          prepared.uses), Path(temp), **put)
             if not result.cached and prepared is not None:
-                cache.put(content_key(prepared, document.target.name), Path(temp),
-                          result.pages)
+                cache.put(content_key(prepared, document.target.name), Path(temp), **put)
     return done
+
+
+def _stage_web(document: Document, temp: str, result: BuildResult) -> dict | None:
+    """The files of a document's web page, now that its PDF's pages and size are known,
+    staged beside its place (``result.web``); None when it is not asked for."""
+    if document.web is None:
+        return None
+    from reportkit.render.web import page_files
+
+    web = page_files(result.page, result.pages, Path(temp).stat().st_size)
+    try:
+        result.web = files.stage_folder(web, document.web)
+    except OSError as error:
+        raise RenderError(f'cannot write {document.web}: {error.strerror or error}') from None
+    return web
 
 
 def _prepare_in_parallel(project: Project, todo: list[Document], progress: Progress,
@@ -272,7 +304,8 @@ def _reusable(project: Project, prepared_all: list[Prepared], todo: list[Documen
         reused[id(document)] = (temp, BuildResult(
             prepared.edition.name, document.lang, document.target, hit.pages,
             Path(temp).stat().st_size, 0.0, None, dict(prepared.timings), cached=True,
-            reads=prepared.reads, item=document.request.item))
+            reads=prepared.reads, item=document.request.item,
+            page=prepared.composed[document.lang].web))
     return reused
 
 

@@ -37,6 +37,8 @@ class Rendered:
     timings: dict[str, float]
     reads: Journal
     title: str
+    page: object = None
+    """The document's web page (:class:`~reportkit.compose.web.WebPage`), when asked for."""
 
 
 def render_task(root: str, request: BuildRequest, name: str, cache: str | None):
@@ -53,7 +55,7 @@ def render_task(root: str, request: BuildRequest, name: str, cache: str | None):
     except ReportError as error:
         return error
     return Rendered(rendered.data, rendered.pages, {**prepared.timings, **rendered.timings},
-                    prepared.reads, prepared.composed[lang].title)
+                    prepared.reads, prepared.composed[lang].title, prepared.composed[lang].web)
 
 
 def run_on_cluster(project: Project, documents: list, address: str, cache: Path | None,
@@ -94,7 +96,7 @@ def run_on_cluster(project: Project, documents: list, address: str, cache: Path 
                           BuildResult(document.request.edition, document.lang,
                                       document.target, result.pages, len(result.data), 0.0,
                                       None, result.timings, reads=result.reads,
-                                      item=document.request.item))
+                                      item=document.request.item, page=result.page))
             progress(6, 'Rendered on the cluster', f'{label} {document.lang}')
     except BaseException:
         for output in outputs.values():

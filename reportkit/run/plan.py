@@ -14,6 +14,7 @@ from reportkit.run.prepare import BuildRequest, output_name
 from reportkit.project import Project
 from reportkit.run.slices import Slices
 from reportkit.render.pdf import PDF_VARIANT
+from reportkit.render.web import web_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from reportkit.load.config import EditionConfig
@@ -34,6 +35,8 @@ class Document:
     """The cache key of the PDF, when its inputs are unchanged since it was cached."""
     view: object = field(default=None, repr=False)
     """A batch document's data view (the run's), for its slice of the data."""
+    web: Path | None = None
+    """Where its web edition goes, when asked for (a folder beside its PDF)."""
 
 
 def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[Document]:
@@ -81,7 +84,9 @@ def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> lis
                         found = slices.lookup(plan_key, view, lang, item)
                         hit = (found, None) if found else None
                 documents.append(Document(one, config, lang, path, plan_key,
-                                          hit[0] if hit else None, view))
+                                          hit[0] if hit else None, view,
+                                          web_folder(path) if 'web' in request.formats
+                                          else None))
     return documents
 
 

@@ -54,6 +54,8 @@ class BuildRequest:
     """A batch series' document: the key of its row (a state's code)."""
     only: list[str] | None = None
     """A batch edition's documents to build (default: all)."""
+    formats: tuple[str, ...] = ('pdf',)
+    """What is written of each document: 'pdf', 'web' (the web edition, beside its PDF)."""
 
 
 def output_name(config: EditionConfig, lang: str, item: str | None = None) -> str:
@@ -202,7 +204,9 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
         messages = load_messages(project, lang)
         composed[lang] = compose_stage.compose(project, edition, lang, fragments[lang],
                                                drawn[lang], view.rows[lang], messages,
-                                               view.document(item, lang), view.rows_of(item))
+                                               view.document(item, lang), view.rows_of(item),
+                                               web_links(edition.config, edition.series, lang,
+                                                         request))
         messages.check()
         problems += check_document(composed[lang].html,
                                    f'edition {ed} ({lang}), composed document')
@@ -210,6 +214,32 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('compose')
     return Prepared(request, edition, composed, timings, datasets=view.datasets,
                     uses=used.as_dict())
+
+
+def web_links(config: EditionConfig, series, lang: str, request: BuildRequest):
+    """Where a document's web page links to (its PDF, its pages in the other languages),
+    when its web edition is asked for: each a sibling of the page's folder, named as
+    :func:`output_name` names them."""
+    if 'web' not in request.formats:
+        return None
+    from reportkit.compose.web import OtherPage, WebLinks
+
+    def folder(other: str) -> str:
+        return output_name(config, other, request.item).removesuffix('.pdf')
+
+    others = [OtherPage(series.lang_tag(other), _own_name(series.locales[other]),
+                        f'../{folder(other)}/index.html')
+              for other in config.languages if other != lang]
+    pdf = request.out.name if request.out else output_name(config, lang, request.item)
+    return WebLinks(pdf, series.locales[lang], others)
+
+
+def _own_name(locale: str) -> str:
+    """A language's name in itself, as a language toggle shows it: 'Français'."""
+    from babel import Locale
+
+    name = Locale.parse(locale).language_name
+    return name[:1].upper() + name[1:]
 
 
 def document_item(edition: Edition, view, item: str | None) -> str | None:

@@ -50,6 +50,10 @@ class BuildResult:
     """Every file the build read for this PDF (its cache key and manifest inputs)."""
     item: str | None = None
     """A batch document's key (a state's code)."""
+    page: object = None
+    """Its web page as composed (:class:`~reportkit.compose.web.WebPage`), when asked for."""
+    web: Path | None = None
+    """Where its web edition was written (a folder beside the PDF)."""
 
 
 def render_to_part(project: Project, prepared: Prepared, target: Path,
@@ -84,7 +88,8 @@ def render_to_part(project: Project, prepared: Prepared, target: Path,
     timings = {**prepared.timings, **rendered.timings}
     return temp, BuildResult(prepared.edition.name, lang, target, rendered.pages, rendered.size,
                              time.perf_counter() - started, html_copy, timings,
-                             reads=prepared.reads, item=prepared.request.item)
+                             reads=prepared.reads, item=prepared.request.item,
+                             page=prepared.composed[lang].web)
 
 
 def render_language(project: Project, prepared: Prepared, lang: str, target: Path | None, *,
