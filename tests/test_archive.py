@@ -60,8 +60,18 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
     project, archive = published
     folder = archive / 'beyond-the-border/2015/r1'
     assert sorted(p.name for p in folder.iterdir()) == [
-        'beyond-the-border-2015-en-r1.pdf', 'beyond-the-border-2015-fr-r1.pdf', 'manifest.json']
+        'beyond-the-border-2015-en-r1', 'beyond-the-border-2015-en-r1.pdf',
+        'beyond-the-border-2015-fr-r1', 'beyond-the-border-2015-fr-r1.pdf', 'manifest.json']
     m = manifest_of(archive)
+    for item in m['files']:   # each PDF's web edition beside it, every file listed
+        web = folder / item['web']['folder']
+        assert web.name == item['name'].removesuffix('.pdf')
+        on_disk = sorted(p.relative_to(web).as_posix() for p in web.rglob('*') if p.is_file())
+        assert on_disk == sorted(each['name'] for each in item['web']['files'])
+        assert 'index.html' in on_disk and any(n.startswith('charts/') for n in on_disk)
+        for each in item['web']['files']:
+            data = (web / each['name']).read_bytes()
+            assert (each['size'], each['sha256']) == (len(data), hashlib.sha256(data).hexdigest())
     assert (m['series'], m['edition'], m['revision'], m['status']) == \
         ('beyond-the-border', '2015', 1, 'final')
     assert m['pdf_variant'] == 'pdf/a-3a'
@@ -115,7 +125,8 @@ def test_archived_pdfs_are_pdfa_3a_tagged_with_the_source_data_embedded(publishe
 def test_verify_passes_and_list_shows_every_file(published, capsys):
     _, archive = published
     assert main(['archive', 'verify', '--archive', str(archive)]) == 0
-    assert 'all 2 archived files match their manifests' in capsys.readouterr().err
+    listed = sum(1 + len(item['web']['files']) for item in manifest_of(archive)['files'])
+    assert f'all {listed} archived files match their manifests' in capsys.readouterr().err
     assert main(['archive', 'list', '--archive', str(archive)]) == 0
     out = capsys.readouterr().out
     for item in manifest_of(archive)['files']:
@@ -292,9 +303,10 @@ def test_the_publications_page_in_chromium(published, tmp_path):
 
     _, archive = published
     assert Path(CHROMIUM).exists(), 'scripts/setup --dev installs chromium'
-    listed = {str(revision.folder.relative_to(archive) / item['name'])
+    listed = {str(revision.folder.relative_to(archive) / name)
               for revision in archive_mod.revisions(archive)
-              for item in revision.manifest['files']}
+              for item in revision.manifest['files']
+              for name in (item['name'], f"{item['web']['folder']}/index.html")}
     shot = ROOT / 'build' / 'screenshots' / 'publications.png'
     shot.parent.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -310,7 +322,7 @@ def test_the_publications_page_in_chromium(published, tmp_path):
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
-    assert len(links) == 2 * len(listed)        # each file in both language sections
+    assert len(links) == 2 * len(listed)   # each PDF and web page in both language sections
     assert set(links) == listed
     for link in links:
         assert (archive / link).is_file()

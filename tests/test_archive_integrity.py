@@ -66,11 +66,57 @@ def edit_manifest(archive: Path, change, folder: str = R1) -> Path:
     return path
 
 
+def archived_count(archive: Path) -> int:
+    """The files the manifests of ``archive`` list: each PDF, and each file of its web
+    edition."""
+    return sum(1 + len((item.get('web') or {}).get('files', []))
+               for revision in archive_mod.revisions(archive)
+               for item in revision.manifest['files'])
+
+
 def test_an_untouched_copy_verifies(published, archive_copy, capsys):
     status, lines = verify(capsys, archive_copy, published[0])
     assert status == 0
-    assert lines == [f'all 2 archived files match their manifests; index.html is the page '
-                     f'they give ({archive_copy})']
+    count = archived_count(archive_copy)
+    assert count > 2 * 10    # two PDFs, and two web editions of a page, styles, fonts, charts
+    assert lines == [f'all {count} archived files match their manifests; index.html is the '
+                     f'page they give ({archive_copy})']
+
+
+def test_a_changed_byte_in_a_web_page_is_named(published, archive_copy, capsys):
+    page = archive_copy / R1 / 'beyond-the-border-2015-fr-r1' / 'index.html'
+    data = bytearray(page.read_bytes())
+    data[data.index(b'<h1') + 2] = ord('2')            # <h1 -> <h2: one byte
+    page.write_bytes(bytes(data))
+    chart = next((archive_copy / R1 / 'beyond-the-border-2015-en-r1' / 'charts').iterdir())
+    chart.write_bytes(chart.read_bytes() + b' ')
+    extra = archive_copy / R1 / 'beyond-the-border-2015-en-r1' / 'fonts' / 'extra.css'
+    extra.write_text('body { color: red }')
+    status, lines = verify(capsys, archive_copy, published[0])
+    assert status == 1
+    assert sorted(findings(lines)) == sorted([
+        f'{R1}/beyond-the-border-2015-fr-r1/index.html: changed: its SHA-256 differs from '
+        'the manifest',
+        f'{R1}/beyond-the-border-2015-en-r1/charts/{chart.name}: changed: '
+        f'{chart.stat().st_size} bytes, the manifest says {chart.stat().st_size - 1}',
+        f'{R1}/beyond-the-border-2015-en-r1/fonts/extra.css: unexpected file (not in any '
+        'manifest)'])
+
+
+@pytest.mark.parametrize('name, problem', [
+    ('../etc', "'..' is not a plain file name: it contains .."),
+    ('../../../../etc/passwd', "'../../../../etc/passwd' is more than 3 folders deep"),
+    ('a/b/c/d.css', "'a/b/c/d.css' is more than 3 folders deep"),
+    ('.hidden', "'.hidden' starts with a dot (a hidden file)"),
+])
+def test_a_web_file_named_outside_its_folder_is_refused(published, archive_copy, capsys,
+                                                        name, problem):
+    def change(data):
+        data['files'][0]['web']['files'][0]['name'] = name
+    edit_manifest(archive_copy, change)
+    status, lines = verify(capsys, archive_copy, published[0])
+    assert status == 1
+    assert any(problem in line for line in lines), lines
 
 
 # --- 1. a manifest names only files of its own folder -------------------------------------
@@ -185,14 +231,14 @@ def test_a_changed_publications_page_is_named_and_publish_rewrites_it(
     assert findings(lines) == ['index.html: changed: it is not the page the manifests give; '
                                'run publish again, or restore it from a copy']
 
-    before = {p: p.read_bytes() for p in (archive_copy / R1).iterdir()}
+    before = {p: p.read_bytes() for p in (archive_copy / R1).rglob('*') if p.is_file()}
     status, lines = run(capsys, '--project', project, 'publish', '2015', '--archive',
                         archive_copy)
     assert status == 1
     assert lines[-1].endswith('(index.html was not the page the manifests give: it has been '
                               'rewritten)')
     assert 'is already in the archive' in lines[-1]
-    assert {p: p.read_bytes() for p in (archive_copy / R1).iterdir()} == before
+    assert {p: p.read_bytes() for p in (archive_copy / R1).rglob('*') if p.is_file()} == before
     assert index.read_text() == page
     assert verify(capsys, archive_copy, project)[0] == 0
 
@@ -398,8 +444,9 @@ def test_a_signed_archive_catches_a_consistent_edit(published, tmp_path, monkeyp
     assert json.loads(manifest.read_text())['signature']['method'] == 'hmac-sha256'
     status, lines = verify(capsys, archive, project)
     assert status == 0
-    assert lines == ['all 2 archived files match their manifests; index.html is the page '
-                     f'they give; 1 manifest signature checked ({archive})']
+    assert lines == [f'all {archived_count(archive)} archived files match their manifests; '
+                     f'index.html is the page they give; 1 manifest signature checked '
+                     f'({archive})']
 
     _rewrite_consistently(project, archive)
     signature_changed = (f'{R1}/manifest.json: changed: its signature does not match '

@@ -54,6 +54,8 @@ SIGNATURE_METHOD = 'hmac-sha256'
 SYMLINK = 'a symbolic link: the archive holds only files'
 
 _REVISION_FOLDER = re.compile(r'r[1-9][0-9]*')
+MAX_WEB_DEPTH = 3
+"""A web edition's files are at most this many names deep (``fonts/Lato-Bold.ttf``)."""
 STAGING = re.compile(r'\.r[1-9][0-9]*-.+')             # tempfile.mkdtemp(prefix='.r1-')
 INDEX_PART = re.compile(r'\.index\.html\..+\.part')    # files.write_atomically's temp
 
@@ -99,8 +101,54 @@ def _iso_time(value: str) -> str:
 Sha256 = Annotated[str, StringConstraints(pattern=r'^[0-9a-f]{64}$')]
 
 
+class WebFile(BaseModel):
+    """One file of a document's web edition, named inside its folder
+    (``index.html``, ``charts/goods-trade.svg``)."""
+
+    model_config = ConfigDict(strict=True, extra='forbid', frozen=True)
+
+    name: str
+    sha256: Sha256
+    size: Annotated[int, Field(ge=0)]
+
+    @field_validator('name')
+    @classmethod
+    def plain_path(cls, value: str) -> str:
+        parts = value.split('/')
+        if len(parts) > MAX_WEB_DEPTH:
+            raise ValueError(f'{printable(repr(value))} is more than {MAX_WEB_DEPTH} '
+                             'folders deep')
+        for part in parts:
+            _plain(part)
+        return value
+
+
+class WebEdition(BaseModel):
+    """A document's web edition: a folder of the revision, beside its PDF."""
+
+    model_config = ConfigDict(strict=True, extra='forbid', frozen=True)
+
+    folder: str
+    files: Annotated[list[WebFile], Field(min_length=1)]
+
+    @field_validator('folder')
+    @classmethod
+    def plain_name(cls, value: str) -> str:
+        return _plain(value)
+
+    @model_validator(mode='after')
+    def has_its_page(self) -> 'WebEdition':
+        names = [item.name for item in self.files]
+        if 'index.html' not in names:
+            raise ValueError(f'web: the folder {self.folder!r} lists no index.html')
+        if len(set(names)) != len(names):
+            raise ValueError(f'web: the folder {self.folder!r} lists a file twice')
+        return self
+
+
 class ArchivedFile(BaseModel):
-    """One PDF of a revision, as ``files[]`` of its manifest records it."""
+    """One PDF of a revision, as ``files[]`` of its manifest records it, with its web
+    edition (from the revisions published with one)."""
 
     model_config = ConfigDict(strict=True, extra='allow', frozen=True)
 
@@ -111,6 +159,7 @@ class ArchivedFile(BaseModel):
     size: Annotated[int, Field(ge=0)]
     pages: Annotated[int, Field(ge=1)]
     attachments: list[str]
+    web: WebEdition | None = None
 
     @field_validator('name')
     @classmethod
@@ -166,11 +215,13 @@ class Manifest(BaseModel):
     def distinct_names(self) -> 'Manifest':
         seen = set()
         for item in self.files:
-            if item.name in (MANIFEST, INDEX):
-                raise ValueError(f'files: {item.name!r} is not an archived PDF')
-            if item.name in seen:
-                raise ValueError(f'files: {item.name!r} is listed twice')
-            seen.add(item.name)
+            names = [item.name] + ([item.web.folder] if item.web else [])
+            for name in names:
+                if name in (MANIFEST, INDEX):
+                    raise ValueError(f'files: {name!r} is not an archived PDF')
+                if name in seen:
+                    raise ValueError(f'files: {name!r} is listed twice')
+                seen.add(name)
         return self
 
 
@@ -253,6 +304,12 @@ class Revision:
     @property
     def series(self) -> str:
         return self.manifest['series']
+
+    def web_files(self) -> list[tuple[Path, dict]]:
+        """(path, manifest entry) of every file of every web edition of the revision."""
+        return [(self.folder / item['web']['folder'] / each['name'], each)
+                for item in self.manifest['files'] if item.get('web')
+                for each in item['web']['files']]
 
     def item(self, name: str) -> dict:
         """The manifest's entry for the archived file ``name``."""

@@ -40,6 +40,8 @@ def render_index(project: Project, archive: Path,
                 'date': m['publication_date'], 'published': m['published_at'][:10],
                 'pages': item['pages'], 'size': item['size'], 'sha256': item['sha256'],
                 'note': (m.get('revision_note') or {}).get(item['lang']),
+                'web': (revision.folder / item['web']['folder'] / 'index.html').relative_to(
+                    archive).as_posix() if item.get('web') else None,
             })
     sections = []
     for lang in ('en', 'fr'):

@@ -11,6 +11,7 @@ ignored by verify). The archive lock keeps two publishes from interleaving.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -23,13 +24,15 @@ from reportkit.run.render import render_language
 from reportkit.run.prepare import BuildRequest, Progress, output_name, prepare, quiet
 from reportkit.cache import Depends, PdfCache
 from reportkit.errors import ReportError
-from reportkit.files import Journal, fsync_dir, read_bytes, recording, write_atomically
+from reportkit.files import (Journal, fsync_dir, read_bytes, read_folder, recording,
+                             write_atomically)
 from reportkit.inputs import code_digests, key, manifest_inputs, sha256_file, software
 from reportkit.load.edition import Edition, load_edition
 from reportkit.publish.pages import index_is_current, write_index
 from reportkit.publish.place import LOCK_WAIT_SECONDS, check_place, locked, prepare_place, remove_unfinished
 from reportkit.project import Project
 from reportkit.render.pdf import ARCHIVE_VARIANT, Embedded
+from reportkit.render.web import page_files, web_folder
 
 
 @dataclass(frozen=True)
@@ -116,14 +119,14 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
         for lang in languages:
             found = store.depends.lookup(store.plan(edition, lang, item)) if store else None
             entry = store.pdfs.get(found[0]) if found else None
-            if entry is not None:
+            if entry is not None and entry.web is not None:
                 hits[lang] = (entry, found[1])
         missing = [lang for lang in languages if lang not in hits]
         reads = Journal()
         if missing:
             with recording() as reads:
-                prepared = prepare(project, BuildRequest(edition.name, missing, item=item),
-                                   progress)
+                prepared = prepare(project, BuildRequest(edition.name, missing, item=item,
+                                                         formats=('pdf', 'web')), progress)
                 if embedded is None:   # the same data for every document of the edition
                     embedded = _source_data(project, config.publication_date,
                                             prepared.datasets)
@@ -135,6 +138,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 entry, read = hits[lang]
                 shutil.copyfile(entry.path, target)
                 pages, attached, title = entry.pages, entry.attachments, None
+                web = read_folder(entry.web)
                 journal.add(read)
                 reused.append(label)
             else:
@@ -143,18 +147,38 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                                               variant=ARCHIVE_VARIANT, embedded=embedded)
                 pages, attached = rendered.pages, [each.name for each in embedded]
                 title = prepared.composed[lang].title
+                web = page_files(prepared.composed[lang].web, pages, target.stat().st_size)
                 journal.add(reads)
                 if store is not None:
                     store.pdfs.put(store.depends.remember(store.plan(edition, lang, item),
-                                                          reads), target, pages, attached)
+                                                          reads), target, pages, attached,
+                                   web)
             _fsync_file(target)
             entries.append({
                 'name': name, 'lang': lang, **({'document': item} if item else {}),
                 'title': title or _archived_title(target),
                 'sha256': sha256_file(target), 'size': target.stat().st_size, 'pages': pages,
                 'attachments': attached,
+                'web': _write_web(staging, web_folder(target).name, web),
             })
     return entries, reused, journal
+
+
+def _write_web(staging: Path, folder: str, web: dict[str, bytes]) -> dict:
+    """A document's web edition written into the revision being assembled, on the disk
+    before the revision appears; its manifest entry."""
+    listed = []
+    for name, data in sorted(web.items()):
+        path = staging / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o755)
+        path.write_bytes(data)
+        _fsync_file(path)
+        listed.append({'name': name, 'sha256': hashlib.sha256(data).hexdigest(),
+                       'size': len(data)})
+    for written in sorted({(staging / folder / name).parent for name in web}, reverse=True):
+        fsync_dir(written)
+    return {'folder': folder, 'files': listed}
 
 
 def _documents(project: Project, edition: Edition) -> list[str | None]:

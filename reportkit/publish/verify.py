@@ -128,8 +128,8 @@ def _check_revision(audit: _Audit, revision: Revision, key: bytes | None) -> set
             audit.find(revision.folder / MANIFEST, problem)
     elif revision.manifest.get('signature'):
         audit.done.unchecked_signatures += 1
-    for item in revision.manifest['files']:
-        path = revision.folder / item['name']
+    listed = [(revision.folder / item['name'], item) for item in revision.manifest['files']]
+    for path, item in listed + revision.web_files():
         known.add(path)
         problem = _file_problem(revision, item, path)
         if problem is None or not problem.startswith(('missing', SYMLINK)):
@@ -143,6 +143,7 @@ def _check_entries(audit: _Audit, revision_folders: set[Path], unreadable: set[P
                    known: set[Path]) -> None:
     """Account for every entry of the archive not named by a finding yet."""
     archive = audit.archive
+    holding = {folder for path in known for folder in path.parents}  # web editions' folders
     for path, is_folder in _entries(archive):
         if path in audit.reported:
             continue
@@ -153,7 +154,8 @@ def _check_entries(audit: _Audit, revision_folders: set[Path], unreadable: set[P
                                        path.parents[len(relative) - 4] in unreadable):
             continue            # an unfinished publish / covered by the manifest's finding
         elif is_folder:
-            if not _expected_folder(relative, path, revision_folders | unreadable):
+            if not _expected_folder(relative, path, revision_folders | unreadable) and \
+                    path not in holding:
                 audit.find(path, 'unexpected folder (not an edition or revision of the '
                            'archive)')
         elif path in known or relative == (LOCK,):
