@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py            # 5 runs of each measurement (medians)
     .venv/bin/python benchmarks/run.py --runs 3
     .venv/bin/python benchmarks/run.py --batch-only --batch-runs 2   # the batch rows alone
+    .venv/bin/python benchmarks/run.py --web-only --runs 3           # the web rows alone
 
 The batch rows (102 two-page profiles: 51 states, English and French) print the range
 over their runs, min–max: the cold batch with -j 1 and -j 2, its ideal (WeasyPrint alone
@@ -71,7 +72,7 @@ def code_copy(base: Path) -> Path:
                     ignore=shutil.ignore_patterns('__pycache__'))
     shutil.copy2(ROOT / 'make_report.py', code / 'make_report.py')
     (code / 'benchmarks').mkdir()
-    for name in ('run.py', 'driver.py'):
+    for name in ('run.py', 'driver.py', 'web.py'):
         shutil.copy2(ROOT / 'benchmarks' / name, code / 'benchmarks' / name)
     return code
 
@@ -528,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
                              'minutes each (at least 2; default 3)')
     parser.add_argument('--batch-only', action='store_true',
                         help='only the rows of the state-trade/2016 batch (8-11)')
+    parser.add_argument('--web-only', action='store_true',
+                        help='only the rows of the web edition (12-13)')
     args = parser.parse_args(argv)
     runs = max(3, args.runs)
     batch_runs = max(2, args.batch_runs)
@@ -536,20 +539,28 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix='report-bench-'))
     CODE = code_copy(base)
     project = project_copy(base)
-    measured = None
+    measured = found = web = None
     try:
         console.print(f'[dim]project copy in {base}; {runs} runs each, '
                       f'{batch_runs} of the cold batch[/]')
-        if not args.batch_only:
+        if not (args.batch_only or args.web_only):
             measured = measure_single(project, base, runs)
-        # 8-11. The state-trade/2016 batch: 102 documents.
-        found = batch_rows(project, base, batch_runs, runs, console)
+        if not args.web_only:   # 8-11. The state-trade/2016 batch: 102 documents.
+            found = batch_rows(project, base, batch_runs, runs, console)
+        if not args.batch_only:   # 12-13. The web edition.
+            sys.path.insert(0, str(CODE / 'benchmarks'))
+            from web import measure_web
+            web = measure_web(CODE, project, base, runs, run_with_rss)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
     if measured:
         console.print(single_table(measured, runs))
-    console.print(batch_table(found))
+    if found:
+        console.print(batch_table(found))
+    if web:
+        from web import web_table
+        console.print(web_table(web, spread))
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(line.split(':', 1)[1].strip() for line in

@@ -10,6 +10,8 @@ import pytest
 from reportkit.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / 'tests' / 'fixtures' / 'tiny-series'
+"""A third series, its own data, one chart, one section, one language, a draft."""
 
 
 def pytest_addoption(parser):
@@ -50,6 +52,22 @@ def all_built(tmp_path_factory) -> dict[tuple[str, str], Path]:
     return built
 
 
+WEB_SAMPLE = [['2015'], ['state-trade/2016', '--only', 'MI,DC'],
+              ['state-trade/2022', '--only', 'TX']]
+"""Editions whose PDFs and web editions the web tests look at (the report in both
+languages; trade profiles of both editions, in both languages)."""
+
+
+@pytest.fixture(scope='session')
+def web_sample(tmp_path_factory) -> Path:
+    """The sample's PDFs and web editions, built once through the command line into one
+    folder (page folders beside their PDFs)."""
+    folder = tmp_path_factory.mktemp('web-editions')
+    for edition in WEB_SAMPLE:
+        assert main(['build', *edition, '--format', 'pdf,web', '--out-dir', str(folder)]) == 0
+    return folder
+
+
 def replace(path: Path, old: str, new: str) -> None:
     """Change the first ``old`` in a file of a project copy to ``new`` (``old`` must be
     there: a test whose fixture drifted fails instead of testing nothing)."""
@@ -68,6 +86,16 @@ def copy_project(destination: Path) -> Path:
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     return copy_project(tmp_path / 'project')
+
+
+@pytest.fixture
+def tiny_project(tmp_path) -> Path:
+    """A project holding only the fixture's series, its data, and the shared templates."""
+    project = tmp_path / 'tiny'
+    shutil.copytree(FIXTURE, project)
+    shutil.copytree(ROOT / 'templates', project / 'templates')
+    shutil.copytree(ROOT / 'charts', project / 'charts')
+    return project
 
 
 @pytest.fixture(scope='session')

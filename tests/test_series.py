@@ -17,7 +17,6 @@ from reportkit.project import Project
 
 from .conftest import ROOT, copy_project
 
-FIXTURE = Path(__file__).parent / 'fixtures' / 'tiny-series'
 PHRASES = ['Beyond the Border', 'Par-delà la frontière', 'Trade Profile', 'NEXUS']
 """Words of the real series that code has no business printing."""
 
@@ -63,16 +62,6 @@ def test_the_grep_finds_a_series_name_planted_in_the_core(tmp_path):
     names = series_names(ROOT)
     planted = "value = tables['state_trade']\n"
     assert any(re.search(rf'(?<![\w-]){re.escape(name)}(?![\w-])', planted) for name in names)
-
-
-@pytest.fixture
-def tiny_project(tmp_path) -> Path:
-    """A project holding only the fixture's series, its data, and the shared templates."""
-    project = tmp_path / 'tiny'
-    shutil.copytree(FIXTURE, project)
-    shutil.copytree(ROOT / 'templates', project / 'templates')
-    shutil.copytree(ROOT / 'charts', project / 'charts')
-    return project
 
 
 def test_a_third_series_builds_with_the_core_alone(tiny_project, tmp_path):

@@ -45,6 +45,9 @@ class TemplateLoader(jinja2.BaseLoader):
                              shown=self.project.show(path), limit=MAX_TEMPLATE_BYTES,
                              error=ContentError)
         except FileNotFoundError:
+            # Recorded as missing: a template added here later (a series' own, in front
+            # of the shared one) is a change to what the document was made from.
+            listing(self.project.root, path.parent, path.name)
             raise jinja2.TemplateNotFound(template) from None
         # Up to date for the environment's life (one document): each template is read,
         # checked and compiled once, however often it is used.
@@ -56,7 +59,7 @@ def template_env(project: Project, messages: Messages, folder: Path | None = Non
     """Templates from ``folder`` (the shared templates/); a series' own ``templates/``
     folder comes first, so that it can replace one template or add a partial."""
     loaders = [TemplateLoader(project, folder or project.templates)]
-    if series is not None and (series / 'templates').is_dir():
+    if series is not None:
         loaders.insert(0, TemplateLoader(project, series / 'templates'))
     env = CompiledOnce(
         loader=jinja2.ChoiceLoader(loaders), autoescape=True,
