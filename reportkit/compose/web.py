@@ -81,37 +81,58 @@ def web_page(env, context: dict, html: str, assets: dict[str, bytes], chapters: 
     furniture of ``template`` with the compose ``context`` of the document.
     ``stylesheets``: the web's own (name -> content), the shared one first; ``_``:
     gettext for the page's language."""
-    cover, body, notes = web_body(html, text_versions, _)
+    cover, body, notes, titles = web_body(html, text_versions, _)
+    # "On this page" says each chapter's heading as the page shows it.
+    chapters = [{'anchor': c['anchor'], 'title': titles.get(c['anchor'], c['title'])}
+                for c in chapters]
     marker = f"[[pdf-{hashlib.sha256(html.encode('utf-8')).hexdigest()[:20]}]]"
     page = env.get_template(template).render({
         **context, 'cover': Markup(cover), 'body': Markup(body), 'notes': notes,
         'on_this_page': chapters, 'pdf': links.pdf, 'pdf_facts': marker,
         'other_pages': links.others, 'stylesheets': list(stylesheets)})
-    files = {name: data for name, data in assets.items()
+    files = {name: _with_fallback_fonts(data) if name.endswith('.svg') else data
+             for name, data in assets.items()
              if name not in PRINT_FILES and name not in context['stylesheets']}
     words = {'page': _('page'), 'pages': _('pages'), 'KB': _('KB')}
     return WebPage(page, {**files, **stylesheets}, marker, links.locale, words)
 
 
-def web_body(html: str, tables: dict[str, str], _) -> tuple[str, str, list[str]]:
+SVG_FONT = re.compile(rb"font-family: ?'([^']+)'")
+
+
+def _with_fallback_fonts(svg: bytes) -> bytes:
+    """A chart shown as an image cannot use the page's fonts: where the reader has no
+    Noto Sans, its text falls back to a sans-serif face, not to the browser's serif."""
+    return SVG_FONT.sub(rb"font-family: '\1', 'Helvetica Neue', Arial, sans-serif", svg)
+
+
+def web_body(html: str, tables: dict[str, str], _) -> tuple[str, str, list[str], dict]:
     """The composed document's body for the web: its cover (the element ``#cover``, which
-    holds the title), the rest, and its notes (HTML, in order).
+    holds the title), the rest, its notes (HTML, in order), and the text of each
+    chapter's heading by the chapter's id (its heading's id is ``<id>-title``).
 
     ``tables``: each figure's text version (HTML) by the figure's id attribute;
     ``_``: gettext for the page's language."""
     body = _parsed_body(html)
     _drop_print_only(body)
+    for inner in body.iter('main'):   # the page's furniture has the one <main>
+        inner.tag = 'div'
+        inner.set('class', 'document')
     _demote_headings(body)
     notes = _take_notes(body, _)
     _add_text_versions(body, tables, _)
     _scroll_tables(body)
     for element in body.iter():
         element.attrib.pop('data-running', None)
+    headings = {e.get('id'): ' '.join(''.join(e.itertext()).split())
+                for e in body.iter() if HEADING.match(str(e.tag)) and e.get('id')}
+    titles = {e.get('id'): headings[f"{e.get('id')}-title"] for e in body.iter('section')
+              if f"{e.get('id')}-title" in headings}
     cover = next((child for child in body if child.get('id') == 'cover'), None)
     if cover is not None:
         _remove(body, cover)
         cover.tail = None
-    return _html(cover) if cover is not None else '', _inner(body), notes
+    return _html(cover) if cover is not None else '', _inner(body), notes, titles
 
 
 def _html(element: Element) -> str:
