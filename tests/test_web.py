@@ -280,6 +280,20 @@ def test_a_page_the_gate_refuses_is_named_and_nothing_is_written(tiny_project, t
     assert folder_files(out) == before
 
 
+def test_check_runs_the_web_page_gate_too(tiny_project, capsys):
+    own = tiny_project / 'reports' / 'ferry-log' / 'templates'
+    own.mkdir()
+    template = (tiny_project / 'templates' / 'web.html.j2').read_text(encoding='utf-8')
+    (own / 'web.html.j2').write_text(template.replace('<h2 id="on-this-page-title">',
+                                                      '<h1 id="on-this-page-title">', 1)
+                                     .replace('</h2>\n  <ul>', '</h1>\n  <ul>', 1),
+                                     encoding='utf-8')
+    assert main(['--project', str(tiny_project), 'check', '2020']) == 1
+    err = capsys.readouterr().err
+    assert 'the page has 2 <h1> headings, not one (its title)' in err
+    assert not (tiny_project / 'dist').exists()
+
+
 def test_a_failure_while_writing_leaves_the_previous_folder_as_it_was(
         tiny_project, tmp_path, monkeypatch, capsys):
     from reportkit import files

@@ -1,4 +1,4 @@
-"""``check``: every gate of a build, without writing a PDF."""
+"""``check``: every gate of a build, without writing a PDF or a web page."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ class Checked:
 
 def check(project: Project, requests: list[BuildRequest], progress: Progress = quiet
           ) -> list[Checked]:
-    """Every gate, without writing a PDF: inputs, narrative, charts, the composed document,
-    and the PDF rendered in memory. Raises with every problem of every document."""
+    """Every gate, without writing anything: inputs, narrative, charts, the composed
+    document, its web page, and the PDF rendered in memory. Raises with every problem of
+    every document."""
     from reportkit.load.edition import load_edition_config
 
     checked, problems = [], []
@@ -32,7 +33,8 @@ def check(project: Project, requests: list[BuildRequest], progress: Progress = q
         request = dataclasses.replace(request, edition=project.resolve(request.edition))
         _, series, _ = load_edition_config(project, request.edition)
         keys = items(project, request, False)[0] if series.for_each else [None]
-        expanded += [dataclasses.replace(request, item=item) for item in keys]
+        expanded += [dataclasses.replace(request, item=item, formats=('pdf', 'web'))
+                     for item in keys]
     for request in expanded:
         try:
             prepared = prepare(project, request, progress)
