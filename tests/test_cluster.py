@@ -32,14 +32,18 @@ def sha(path) -> str:
 
 def test_a_batch_built_on_the_cluster_is_the_batch_built_here(scheduler, tmp_path, capsys):
     here, there = tmp_path / 'here', tmp_path / 'there'
-    common = ['build', 'state-trade/2016', '--only', 'MI,DC', '--lang', 'en', '--no-cache']
+    common = ['build', 'state-trade/2016', '--only', 'MI,DC', '--lang', 'en', '--no-cache',
+              '--format', 'pdf,web']
     assert main([*common, '--out-dir', str(here), '-j', '1']) == 0
     assert main([*common, '--out-dir', str(there), '--dask', scheduler]) == 0
     err = capsys.readouterr().err
     assert err.count('Rendered on the cluster (state-trade/2016') == 2
     names = sorted(p.name for p in there.iterdir())
-    assert names == ['state-trade-2016-dc-en-r1.pdf', 'state-trade-2016-mi-en-r1.pdf']
-    for name in names:
+    assert names == ['state-trade-2016-dc-en-r1', 'state-trade-2016-dc-en-r1.pdf',
+                     'state-trade-2016-mi-en-r1', 'state-trade-2016-mi-en-r1.pdf']
+    files = sorted(p.relative_to(there) for p in there.rglob('*') if p.is_file())
+    assert len(files) > 2 * 8       # the web editions' pages, styles, fonts and charts
+    for name in files:
         assert sha(there / name) == sha(here / name), name
 
 
