@@ -129,8 +129,13 @@ def _messages_in(data: bytes, template: bool) -> tuple[tuple[int, str], ...]:
                                          {'trim_blocks': 'true', 'lstrip_blocks': 'true'})
     else:
         found = extract_python(io.BytesIO(data), {'_': None, 'N_': None}, [], {})
-    return tuple((line, message) for line, _func, message, _comments in found
-                 if isinstance(message, str))
+    messages = []
+    for line, _func, message, _comments in found:
+        if isinstance(message, tuple) and message and not any(message[1:]):
+            message = message[0]    # _('… %(number)s …', number=n): the rest are its values
+        if isinstance(message, str):
+            messages.append((line, message))
+    return tuple(messages)
 
 
 def missing_messages(project: Project, lang: str) -> list[ContentError]:
