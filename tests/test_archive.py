@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,6 +73,13 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
         for each in item['web']['files']:
             data = (web / each['name']).read_bytes()
             assert (each['size'], each['sha256']) == (len(data), hashlib.sha256(data).hexdigest())
+        # Its PDF link reaches the archived PDF beside it, and says that PDF's pages and size.
+        page = (web / 'index.html').read_text(encoding='utf-8')
+        link = re.search(r'<p class="pdf-version"><a href="([^"]+)"[^>]*>([^<]+)</a>', page)
+        assert (web / link[1]).resolve() == (folder / item['name']).resolve()
+        kb = f"{round(item['size'] / 1024):,}".replace(',', '\u00a0')
+        unit = 'KB' if item['lang'] == 'en' else 'Ko'
+        assert link[2].endswith(f"({item['pages']} pages, {kb} {unit})"), link[2]
     assert (m['series'], m['edition'], m['revision'], m['status']) == \
         ('beyond-the-border', '2015', 1, 'final')
     assert m['pdf_variant'] == 'pdf/a-3a'
