@@ -29,18 +29,25 @@ def check_document(html: str, shown: str) -> list[ReportError]:
     The HTML is parsed as a browser (and WeasyPrint) parses it, by tinyhtml5 (WeasyPrint's
     own parser, WHATWG rules): elements left open, misnested or implied are where the
     renderer will see them. Problems are listed in document order."""
+    return [ReportError(f'accessibility: {problem}', path=shown)
+            for problem in _document_problems(_parsed(html))]
+
+
+def _parsed(html: str) -> Element:
     import tinyhtml5   # comes with WeasyPrint; loaded only when a document is checked
 
     # A str could be taken for a file name: the parser is given a stream.
-    root = tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)
+    return tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)
+
+
+def _document_problems(root: Element) -> list[str]:
     problems = []
     title = root.find('.//title')     # an HTML title: SVG's own are namespaced
     if title is None or not re.search(r'\w', _text(title)):
         problems.append('the document has no title')
     if not root.get('lang', '').strip():
         problems.append('the document declares no language (<html lang>)')
-    problems += _element_problems(root)
-    return [ReportError(f'accessibility: {problem}', path=shown) for problem in problems]
+    return problems + _element_problems(root)
 
 
 SCHEME = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:|^//|^/')
@@ -51,11 +58,8 @@ def check_web_page(html: str, shown: str) -> list[ReportError]:
     page needs besides: one ``h1``; each link to another language's page in that
     language (``lang`` = ``hreflang``); every link inside the page leads to an id of it;
     no script of any kind; every file it loads lies in its own folder."""
-    import tinyhtml5
-
-    root = tinyhtml5.parse(io.StringIO(html), namespace_html_elements=False)
-    problems = [problem.message.removeprefix('accessibility: ')
-                for problem in check_document(html, shown)]
+    root = _parsed(html)
+    problems = _document_problems(root)
     if len(root.findall('.//h1')) != 1:
         problems.append(f"the page has {len(root.findall('.//h1'))} <h1> headings, not one "
                         '(its title)')
