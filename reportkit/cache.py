@@ -9,8 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportkit.files import (Journal, replace_folder, stage_folder, unchanged,
-                             write_atomically)
+from reportkit.files import Journal, unchanged, write_atomically
 from reportkit.inputs import key, sha256_file
 
 
@@ -19,8 +18,9 @@ class CacheEntry:
     path: Path
     pages: int
     attachments: list[str] = field(default_factory=list)
-    web: Path | None = None
-    """The folder of the document's web page made with this PDF, if one was."""
+    web: dict[str, Path] | None = None
+    """The files of the document's web page made with this PDF, if one was: relative
+    name -> its blob in the store (shared by every page that has the same file)."""
 
 
 class PdfCache:
@@ -35,9 +35,26 @@ class PdfCache:
                 return None     # damaged: render again
         except (OSError, ValueError, KeyError):
             return None
-        web = self.root / f'{key}.web'
-        return CacheEntry(pdf, info['pages'], info.get('attachments', []),
-                          web if (web / 'index.html').is_file() else None)
+        return CacheEntry(pdf, info['pages'], info.get('attachments', []), self._web(key))
+
+    def _web(self, key: str) -> dict[str, Path] | None:
+        try:
+            names = json.loads((self.root / f'{key}.web.json').read_text())
+            web = {name: self.root / 'blobs' / digest for name, digest in names.items()}
+        except (OSError, ValueError, AttributeError):
+            return None
+        return web if 'index.html' in web and all(p.is_file() for p in web.values()) else None
+
+    @staticmethod
+    def web_files(entry: CacheEntry) -> dict[str, bytes]:
+        """The web page's files of a cache entry, each checked against its digest."""
+        found = {}
+        for name, blob in entry.web.items():
+            data = blob.read_bytes()
+            if hashlib.sha256(data).hexdigest() != blob.name:
+                raise OSError(f'the cached file {blob} is damaged; build with --no-cache')
+            found[name] = data
+        return found
 
     def put(self, key: str, source: Path, pages: int, attachments: list[str] = (),
             web: dict[str, bytes] | None = None) -> None:
@@ -47,9 +64,15 @@ class PdfCache:
         # The PDF first: a description never names bytes that are not there yet.
         write_atomically(self.root / f'{key}.pdf', data)
         write_atomically(self.root / f'{key}.json', json.dumps(info).encode('utf-8'))
-        if web is not None:
-            replace_folder(stage_folder(web, self.root / f'{key}.web'),
-                           self.root / f'{key}.web')
+        if web is not None:   # each file stored once, however many pages share it
+            names = {}
+            for name, data in sorted(web.items()):
+                names[name] = hashlib.sha256(data).hexdigest()
+                blob = self.root / 'blobs' / names[name]
+                if not blob.is_file():
+                    write_atomically(blob, data)
+            write_atomically(self.root / f'{key}.web.json',
+                             json.dumps(names, sort_keys=True).encode('utf-8'))
 
 
 class Depends:

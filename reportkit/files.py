@@ -337,8 +337,3 @@ def stage_folder(files: dict[str, bytes], beside: Path) -> Path:
         raise
     return staging
 
-
-def read_folder(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder``, by relative name (a folder this program wrote)."""
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob('*')) if path.is_file()}

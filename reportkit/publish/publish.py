@@ -24,8 +24,7 @@ from reportkit.run.render import render_language
 from reportkit.run.prepare import BuildRequest, Progress, output_name, prepare, quiet
 from reportkit.cache import Depends, PdfCache
 from reportkit.errors import ReportError
-from reportkit.files import (Journal, fsync_dir, read_bytes, read_folder, recording,
-                             write_atomically)
+from reportkit.files import Journal, fsync_dir, read_bytes, recording, write_atomically
 from reportkit.inputs import code_digests, key, manifest_inputs, sha256_file, software
 from reportkit.load.edition import Edition, load_edition
 from reportkit.publish.pages import index_is_current, write_index
@@ -138,7 +137,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 entry, read = hits[lang]
                 shutil.copyfile(entry.path, target)
                 pages, attached, title = entry.pages, entry.attachments, None
-                web = read_folder(entry.web)
+                web = store.pdfs.web_files(entry)
                 journal.add(read)
                 reused.append(label)
             else:

@@ -113,7 +113,8 @@ def _put_in_place(document: Document, hit, rendered: dict, progress: Progress,
             if wants_pdf:
                 files.write_atomically(document.target, hit.path.read_bytes(), durable=True)
             if document.web is not None:
-                staged = files.stage_folder(files.read_folder(hit.web), document.web)
+                from reportkit.cache import PdfCache
+                staged = files.stage_folder(PdfCache.web_files(hit), document.web)
         else:
             temp, result = rendered.pop(id(document))
             staged, result.web = result.web, None
