@@ -104,6 +104,28 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument('--from', dest='source', required=True, metavar='EDITION',
                    help='the edition to start from, e.g. 2015')
 
+    pv = commands.add_parser(
+        'preview', parents=[common],
+        help='show a document in a browser, updated at every save',
+        description='Show the web page of one document at an address on this computer '
+                    '(127.0.0.1 only), and build it again each time one of its files is '
+                    'saved (a section, a data file, a chart, a template or style, '
+                    'edition.toml): the open page updates itself. A problem is shown in '
+                    'the page, over the last version that built, until it is fixed. The '
+                    'page links to its PDF (made when you open it) and to its other '
+                    'languages; /compare shows every language side by side.',
+        epilog='Examples:\n  python make_report.py preview 2015\n'
+               '  python make_report.py preview 2015 --lang fr --port 8001\n'
+               '  python make_report.py preview state-trade/2016 --only MI',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pv.add_argument('edition', metavar='EDITION', help='the edition to show, e.g. 2015')
+    pv.add_argument('--lang', choices=['en', 'fr'],
+                    help='the language to open first (default: the edition\'s first)')
+    pv.add_argument('--only', metavar='KEY', type=_keys,
+                    help="a batch series' document, e.g. --only MI")
+    pv.add_argument('--port', type=int, default=8000, metavar='N',
+                    help='the port to listen on (default: 8000; 0: any free port)')
+
     archive_option = argparse.ArgumentParser(add_help=False)
     archive_option.add_argument('--archive', type=Path, metavar='DIR',
                                 help='the archive folder (default: archive/ in the project)')
@@ -181,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     from reportkit.safety.worker import interrupt_on_termination
     restore = interrupt_on_termination()   # SIGTERM, SIGHUP: like Ctrl-C, every finally runs
     try:
-        if args.command in ('build', 'check', 'publish') or getattr(args, 'rebuild', None):
+        if args.command in ('build', 'check', 'publish', 'preview') or getattr(args, 'rebuild', None):
             from reportkit.safety.budget import Budget
             Budget.from_environment()   # a bad REPORT_RENDER_* value: one line, before work
         if args.command in ('build', 'check', 'list', 'new-edition'):
@@ -190,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
                        'list': cli_build.list_command,
                        'new-edition': cli_build.new_edition_command}[args.command]
             return command(project, args, console)
+        if args.command == 'preview':
+            from reportkit.cli.preview import preview_command
+            return preview_command(project, args, console)
         if args.command in ('publish', 'archive', 'distribute'):
             from reportkit.cli import archive as cli_archive
             command = {'publish': cli_archive.publish_command,

@@ -66,7 +66,8 @@ class WebPage:
     """Made from the digest of the composed document, which no text of it can contain."""
     locale: str
     words: dict[str, str]
-    """'page', 'pages', 'KB' in the page's language."""
+    """'page', 'pages', 'KB' in the page's language, and 'on request' (what a preview's
+    link says of the PDF it renders when opened)."""
 
 
 WEB_STYLESHEET = 'web.css'
@@ -93,7 +94,8 @@ def web_page(env, context: dict, html: str, assets: dict[str, bytes], chapters: 
     files = {name: _with_fallback_fonts(data) if name.endswith('.svg') else data
              for name, data in assets.items()
              if name not in PRINT_FILES and name not in context['stylesheets']}
-    words = {'page': _('page'), 'pages': _('pages'), 'KB': _('KB')}
+    words = {'page': _('page'), 'pages': _('pages'), 'KB': _('KB'),
+             'on request': _('made when you open it')}
     return WebPage(page, {**files, **stylesheets}, marker, links.locale, words)
 
 

@@ -20,14 +20,18 @@ def web_folder(pdf: Path) -> Path:
     return pdf.with_name(pdf.name.removesuffix('.pdf'))
 
 
-def page_files(page: WebPage, pages: int, size: int) -> dict[str, bytes]:
+def page_files(page: WebPage, pages: int | None, size: int | None) -> dict[str, bytes]:
     """Every file of the page's folder, the page saying its PDF's ``pages`` and ``size``
-    (in bytes): '26 pages, 188 KB' / '26 pages, 188 Ko'."""
+    (in bytes): '26 pages, 188 KB' / '26 pages, 188 Ko'; or, with None (a preview, whose
+    PDF is rendered when its link is opened), 'made when you open it'."""
     from babel.numbers import format_decimal
 
     words = page.words
-    kilobytes = format_decimal(max(1, round(size / 1024)), locale=page.locale)
-    facts = (f"{format_decimal(pages, locale=page.locale)} "
-             f"{words['page'] if pages == 1 else words['pages']}, {kilobytes} {words['KB']}")
+    if pages is None or size is None:
+        facts = words['on request']
+    else:
+        kilobytes = format_decimal(max(1, round(size / 1024)), locale=page.locale)
+        facts = (f"{format_decimal(pages, locale=page.locale)} "
+                 f"{words['page'] if pages == 1 else words['pages']}, {kilobytes} {words['KB']}")
     html = page.html.replace(page.marker, facts)
     return {'index.html': html.encode('utf-8'), **page.files}

@@ -227,14 +227,14 @@ def web_links(config: EditionConfig, series, lang: str, request: BuildRequest):
     def folder(other: str) -> str:
         return output_name(config, other, request.item).removesuffix('.pdf')
 
-    others = [OtherPage(series.lang_tag(other), _own_name(series.locales[other]),
+    others = [OtherPage(series.lang_tag(other), own_name(series.locales[other]),
                         f'../{folder(other)}/index.html')
               for other in config.languages if other != lang]
     pdf = request.out.name if request.out else output_name(config, lang, request.item)
     return WebLinks(pdf, series.locales[lang], others)
 
 
-def _own_name(locale: str) -> str:
+def own_name(locale: str) -> str:
     """A language's name in itself, as a language toggle shows it: 'Français'."""
     from babel import Locale
 
