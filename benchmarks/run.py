@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --runs 3
     .venv/bin/python benchmarks/run.py --batch-only --batch-runs 2   # the batch rows alone
     .venv/bin/python benchmarks/run.py --web-only --runs 3           # the web rows alone
+    .venv/bin/python benchmarks/run.py --preview-only --runs 10      # the preview rows alone
 
 The batch rows (102 two-page profiles: 51 states, English and French) print the range
 over their runs, min–max: the cold batch with -j 1 and -j 2, its ideal (WeasyPrint alone
@@ -72,8 +73,11 @@ def code_copy(base: Path) -> Path:
                     ignore=shutil.ignore_patterns('__pycache__'))
     shutil.copy2(ROOT / 'make_report.py', code / 'make_report.py')
     (code / 'benchmarks').mkdir()
-    for name in ('run.py', 'driver.py', 'web.py'):
+    for name in ('run.py', 'driver.py', 'web.py', 'preview.py'):
         shutil.copy2(ROOT / 'benchmarks' / name, code / 'benchmarks' / name)
+    (code / 'tests').mkdir()   # the preview rows run it as the tests do
+    for name in ('__init__.py', 'browser.py', 'previewing.py'):
+        shutil.copy2(ROOT / 'tests' / name, code / 'tests' / name)
     return code
 
 
@@ -531,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
                         help='only the rows of the state-trade/2016 batch (8-11)')
     parser.add_argument('--web-only', action='store_true',
                         help='only the rows of the web edition (12-13)')
+    parser.add_argument('--preview-only', action='store_true',
+                        help='only the rows of the live preview (14-17)')
     args = parser.parse_args(argv)
     runs = max(3, args.runs)
     batch_runs = max(2, args.batch_runs)
@@ -539,18 +545,22 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix='report-bench-'))
     CODE = code_copy(base)
     project = project_copy(base)
-    measured = found = web = None
+    measured = found = web = previewed = None
+    alone = args.batch_only or args.web_only or args.preview_only
     try:
         console.print(f'[dim]project copy in {base}; {runs} runs each, '
                       f'{batch_runs} of the cold batch[/]')
-        if not (args.batch_only or args.web_only):
+        sys.path.insert(0, str(CODE / 'benchmarks'))
+        if not alone:
             measured = measure_single(project, base, runs)
-        if not args.web_only:   # 8-11. The state-trade/2016 batch: 102 documents.
+        if args.batch_only or not alone:   # 8-11. The state-trade/2016 batch: 102 documents.
             found = batch_rows(project, base, batch_runs, runs, console)
-        if not args.batch_only:   # 12-13. The web edition.
-            sys.path.insert(0, str(CODE / 'benchmarks'))
+        if args.web_only or not alone:   # 12-13. The web edition.
             from web import measure_web
             web = measure_web(CODE, project, base, runs, run_with_rss)
+        if args.preview_only or not alone:   # 14-17. The live preview.
+            from preview import measure_preview
+            previewed = measure_preview(CODE, project, base, runs)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -561,6 +571,9 @@ def main(argv: list[str] | None = None) -> int:
     if web:
         from web import web_table
         console.print(web_table(web, spread))
+    if previewed:
+        from preview import preview_table
+        console.print(preview_table(previewed, spread))
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(line.split(':', 1)[1].strip() for line in

@@ -7,8 +7,10 @@ what it changed and waits until the preview has built it again."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
+import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +35,17 @@ def running(tmp_path_factory):
     try:
         yield preview
     finally:
+        children = _children(preview.process.pid)
+        assert children, 'the preview keeps a renderer ready'
+        listening = http.client.HTTPConnection('127.0.0.1', preview.port, timeout=30)
+        listening.request('GET', f'/_preview/events?page={EN}')   # a tab still open
+        assert listening.getresponse().status == 200
+        started = time.monotonic()
         status = preview.stop()
+        assert time.monotonic() - started < 8, 'Ctrl-C waited for the open tab'
+        listening.close()
+        assert not [pid for pid in children if Path(f'/proc/{pid}').exists()
+                    and 'Z' not in Path(f'/proc/{pid}/stat').read_text().split()[2]], children
         assert status == 0, ''.join(preview.lines)
         assert 'preview stopped' in ''.join(preview.lines)
         assert 'Traceback' not in ''.join(preview.lines)
@@ -43,6 +55,11 @@ def running(tmp_path_factory):
         left = [p.name for p in (project / 'build').iterdir() if p.name not in kept]
         assert left == [], left
         assert not list((project / 'build').rglob('*.part'))
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f'/proc/{pid}/task').iterdir()
+            for child in (task / 'children').read_text().split()]
 
 
 @contextmanager
@@ -254,3 +271,8 @@ def test_preview_refuses_what_it_cannot_show(tmp_path):
     assert main(['--project', str(project), 'preview', 'state-trade/2016', '--only',
                  'MI,TX', '--port', '0']) == 1
     assert main(['--project', str(project), 'preview', '1999', '--port', '0']) == 1
+    with socket.socket() as taken:   # a port another program listens on
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(['--project', str(project), 'preview', '2015', '--port', str(port)]) == 1

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from markupsafe import escape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -220,16 +221,18 @@ async def _pdf(preview: Preview, name: str) -> Response:
     import anyio.to_thread
 
     try:
-        data = await anyio.to_thread.run_sync(preview.pdf, name)
+        made = await anyio.to_thread.run_sync(preview.pdf, name)
     except ReportError as error:
         text = escape(str(error))
         return _html(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>No '
                      f'PDF</title></head><body><main><h1>The PDF cannot be made now</h1>'
                      f'<pre>{text}</pre></main></body></html>'.encode('utf-8'), status=409)
-    if data is None:
+    if made is None:
         return _not_found()
+    data, later = made   # (kept in the cache once the reader has it)
     return Response(data, headers={**SECURITY, 'Content-Disposition': f'inline; filename="{name}"'},
-                    media_type='application/pdf')
+                    media_type='application/pdf',
+                    background=BackgroundTask(later) if later else None)
 
 
 def loopback_socket(port: int) -> socket.socket:

@@ -169,11 +169,12 @@ class Preview:
 
     # -- The PDF, on request --------------------------------------------------------
 
-    def pdf(self, name: str) -> bytes | None:
+    def pdf(self, name: str) -> tuple[bytes, Callable[[], None] | None] | None:
         """The PDF of the page whose PDF is ``name``, rendered from its current state (or
-        taken from the build's cache when that state was rendered before); None when no
-        page has that PDF. A problem shown now is raised instead: the PDF would not be
-        the current state."""
+        taken from the build's cache when that state was rendered before), and what is
+        left to do once it is sent (put it in the cache), if anything; None when no page
+        has that PDF. A problem shown now is raised instead: the PDF would not be the
+        current state."""
         from reportkit.cache import PdfCache
         from reportkit.run.build import content_key
         from reportkit.run.render import render_language
@@ -188,15 +189,18 @@ class Preview:
             key = content_key(page.prepared, name)
             hit = cache.get(key)
             if hit is not None:
-                return hit.path.read_bytes()
+                return hit.path.read_bytes(), None
             rendered, _ = render_language(self.project, page.prepared, page.lang, None,
                                           renderer=self._warm_renderer(), name=name, keep=True)
             self._renders += 1
-            self._keep(cache, key, rendered)
-            return rendered.data
+            return rendered.data, lambda: self._keep(cache, key, rendered)
 
     def _keep(self, cache, key: str, rendered) -> None:
         """The PDF put in the build's cache (through a hidden file, as the build does)."""
+        with self.lock:
+            self._put(cache, key, rendered)
+
+    def _put(self, cache, key: str, rendered) -> None:
         import os
         import tempfile
 

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from reportkit.project import Project
 
-QUIET_MS = 100
+QUIET_MS = 60
 """How long the files must stay unchanged before a build starts (ms)."""
 STEP_MS = 25
 """How often the watcher looks at what changed (ms)."""
