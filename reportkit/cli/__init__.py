@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
                     'languages; /compare shows every language side by side.',
         epilog='Examples:\n  python make_report.py preview 2015\n'
                '  python make_report.py preview 2015 --lang fr --port 8001\n'
-               '  python make_report.py preview state-trade/2016 --only MI',
+               '  python make_report.py preview SERIES/EDITION --only KEY   (a batch series: one document)',
         formatter_class=argparse.RawDescriptionHelpFormatter)
     pv.add_argument('edition', metavar='EDITION', help='the edition to show, e.g. 2015')
     pv.add_argument('--lang', choices=['en', 'fr'],
@@ -125,6 +125,24 @@ def _parser() -> argparse.ArgumentParser:
                     help="a batch series' document, e.g. --only MI")
     pv.add_argument('--port', type=int, default=8000, metavar='N',
                     help='the port to listen on (default: 8000; 0: any free port)')
+
+    tr = commands.add_parser(
+        'translations', parents=[common],
+        help='which translated sections are up to date with their source',
+        description='List, for each section of each language other than the source '
+                    '(English), whether it was brought up to date after its source section '
+                    'last changed, and show what changed in the source since. Exit status 0 '
+                    'when every translation is up to date, 1 when one is not. With --done, '
+                    'record that a section\'s translation is up to date now.',
+        epilog='Examples:\n  python make_report.py translations 2015\n'
+               '  python make_report.py translations 2015 --done trade',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    tr.add_argument('edition', metavar='EDITION', help='the edition, e.g. 2015')
+    tr.add_argument('--lang', choices=['fr', 'en'], action='append', dest='languages',
+                    help='only this language (default: every translated one)')
+    tr.add_argument('--done', metavar='SECTION',
+                    help="record that SECTION's translation is up to date with its source "
+                         '(e.g. trade)')
 
     archive_option = argparse.ArgumentParser(add_help=False)
     archive_option.add_argument('--archive', type=Path, metavar='DIR',
@@ -206,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ('build', 'check', 'publish', 'preview') or getattr(args, 'rebuild', None):
             from reportkit.safety.budget import Budget
             Budget.from_environment()   # a bad REPORT_RENDER_* value: one line, before work
-        if args.command in ('build', 'check', 'list', 'new-edition'):
+        if args.command in ('build', 'check', 'list', 'new-edition', 'translations'):
             from reportkit.cli import build as cli_build
             command = {'build': cli_build.build_command, 'check': cli_build.check_command,
                        'list': cli_build.list_command,
-                       'new-edition': cli_build.new_edition_command}[args.command]
+                       'new-edition': cli_build.new_edition_command,
+                       'translations': cli_build.translations_command}[args.command]
             return command(project, args, console)
         if args.command == 'preview':
             from reportkit.cli.preview import preview_command
