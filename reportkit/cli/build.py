@@ -67,6 +67,12 @@ def build_command(project: Project, args, console: Console) -> int:
         if result.html:
             console.print(f'[green]wrote[/] {escape(project.show(result.html))} '
                           '(HTML and assets)', soft_wrap=True)
+    from reportkit.load.translations import stale_sections
+    for edition in editions:   # (a final with one is refused before anything is written)
+        for section in stale_sections(project, edition, args.languages or []):
+            console.print(f'[yellow]warning:[/] {escape(section.shown)}: translation pending '
+                          '(its source changed since it was translated; it is marked in the '
+                          f'draft): see translations {escape(edition)}', soft_wrap=True)
     kinds = {'pdf': 'PDF', 'web': 'web edition'}
     made = ' and '.join(f'{len(results)} {kinds[kind]}{"s" if len(results) != 1 else ""}'
                         for kind in args.formats)
@@ -141,3 +147,39 @@ def new_edition_command(project: Project, args, console: Console) -> int:
     console.print(f'  3. Build a draft: python make_report.py build '
                   f'{escape(created.folder.parent.name)}/{escape(created.folder.name)}')
     return 0
+
+
+def translations_command(project: Project, args, console: Console) -> int:
+    """Which translated sections are up to date with their source; ``--done SECTION``
+    records that one is."""
+    from reportkit.load.translations import CURRENT, STALE, mark_done, translations
+
+    name = project.resolve(args.edition)
+    if args.done:
+        for section in mark_done(project, name, args.done, args.languages):
+            console.print(f'[green]recorded[/] {escape(section.shown)}: up to date with its '
+                          'source as it is now', soft_wrap=True)
+        return 0
+    folder, found = translations(project, name, args.languages)
+    out = Console(highlight=False)
+    table = Table(title=f'{name}: translations', title_justify='left')
+    for column in ('Section', 'Language', 'State', 'Source'):
+        table.add_column(column, no_wrap=column != 'Source')
+    colours = {CURRENT: 'green', STALE: 'red'}
+    for t in found:
+        colour = colours.get(t.state, 'yellow')
+        table.add_row(t.section.id, t.section.lang, f'[{colour}]{t.state}[/]',
+                      escape(t.source.shown))
+    out.print(table)
+    for t in found:
+        if t.state == STALE:
+            out.print(f'\n[bold]{escape(t.section.shown)}[/]: its source changed since it was '
+                      f'translated; then run: translations {escape(name)} --done {t.section.id}',
+                      soft_wrap=True)
+            for line in t.changes(project, folder):
+                style = {'+': 'green', '-': 'red', '~': 'yellow'}.get(line[:1], 'dim')
+                out.print(f'[{style}]{escape(line)}[/]', soft_wrap=True)
+    waiting = [t for t in found if t.state != CURRENT]
+    console.print(f'{len(found) - len(waiting)} of {len(found)} translations are up to date'
+                  + (f'; {len(waiting)} wait for a translator' if waiting else ''))
+    return 1 if waiting else 0

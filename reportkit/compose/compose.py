@@ -154,7 +154,8 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         chapters.append({'anchor': f'sec-{section.id}', 'kind': 'annex' if annex else 'chapter',
                          'label': label, 'title': for_language(section.title, lang),
                          'running': for_language(section.short_title, lang),
-                         'html': Markup(html)})
+                         'html': Markup(html),
+                         'pending': (lang, section.id) in edition.pending})
 
     def words(name: str, language: str) -> str:
         """A title of the edition, with a batch document's fields filled in."""

@@ -16,8 +16,9 @@ from reportkit.safety.policy import TITLE_CHARACTERS, problem_in
 from reportkit.project import Project
 from reportkit.load.series import SERIES_FILE, SeriesConfig, load_series
 
-FRONT_MATTER_KEYS = {'title', 'short_title'}
+FRONT_MATTER_KEYS = {'title', 'short_title', 'translated_from'}
 MAX_SECTION_BYTES = 256 * KB
+SOURCE_DIGEST = re.compile(r'[0-9a-f]{16}')
 """A section is a chapter of a few pages (the longest is 15 KB); a larger file is refused
 before it is read, rather than parsed and laid out for minutes (markdown-it takes up to
 16 µs a character, for a run of '[': 4 s for 256 KB)."""
@@ -37,6 +38,9 @@ class Section:
     body: str
     body_line: int
     """Line number in the file where ``body`` starts (for error messages)."""
+    translated_from: str | None = None
+    """A translation's record of the source section it was brought up to date with: the
+    source's digest (:func:`reportkit.load.translations.digest`)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Edition:
     series: SeriesConfig
     series_shown: str
     """The series' declaration as the user sees it in messages."""
+    pending: frozenset = frozenset()
+    """(language, section id) of the translations out of date (a draft shows it)."""
 
     @property
     def id(self) -> str:
@@ -196,8 +202,13 @@ def _read_section(project: Project, section_id: str, lang: str, path: Path) -> S
         if problem:
             raise ContentError(f"front matter: '{key}' {problem}", path=shown,
                                line=_key_line(lines, key, end))
+    source = meta.get('translated_from')
+    if source is not None and not (isinstance(source, str) and SOURCE_DIGEST.fullmatch(source)):
+        raise ContentError("front matter: 'translated_from' is set by the translations "
+                           'command (translations EDITION --done SECTION), not by hand',
+                           path=shown, line=_key_line(lines, 'translated_from', end))
     return Section(section_id, lang, path, shown, title.strip(), short.strip(),
-                   '\n'.join(lines[end + 1:]), end + 2)
+                   '\n'.join(lines[end + 1:]), end + 2, source)
 
 
 def _key_line(lines: list[str], key: str, end: int) -> int:

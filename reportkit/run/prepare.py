@@ -137,6 +137,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     if request.out and len(languages) > 1:
         raise ReportError('--out names one file, but the edition has several languages; '
                           'add --lang, or use --out-dir')
+    if not problems:
+        edition = _with_pending(project, edition, languages, problems)
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ as published by '
@@ -214,6 +216,25 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     lap('compose')
     return Prepared(request, edition, composed, timings, datasets=view.datasets,
                     uses=used.as_dict())
+
+
+def _with_pending(project: Project, edition: Edition, languages: list[str],
+                  problems: list[ReportError]) -> Edition:
+    """The edition, its out-of-date translations marked (a draft), or each refused (a
+    final: an official edition says in every language the same thing)."""
+    import dataclasses
+
+    from reportkit.errors import ContentError
+    from reportkit.load.translations import stale_sections
+
+    stale = stale_sections(project, edition.name, languages)
+    if edition.config.status == 'final':
+        problems += [ContentError(f"the translation of section '{s.id}' is out of date with "
+                                  'its source, and a final edition cannot be built with it: '
+                                  'bring it up to date, then run translations '
+                                  f'{edition.name} --done {s.id}', path=s.shown) for s in stale]
+        return edition
+    return dataclasses.replace(edition, pending=frozenset((s.lang, s.id) for s in stale))
 
 
 def web_links(config: EditionConfig, series, lang: str, request: BuildRequest):
