@@ -19,7 +19,7 @@ from pathlib import Path
 from reportkit.compose.i18n import SOURCE_LANGUAGE
 from reportkit.errors import ContentError, ReportError
 from reportkit.files import read_text, write_atomically
-from reportkit.load.edition import MAX_SECTION_BYTES, Section, load_edition
+from reportkit.load.edition import MAX_SECTION_BYTES, Edition, Section, load_edition
 from reportkit.project import Project
 
 SOURCES = 'translation-sources'
@@ -92,9 +92,17 @@ def translations(project: Project, name: str, languages: list[str] | None = None
                  ) -> tuple[Path, list[Translation]]:
     """The edition's folder and every translated section's state (source language aside)."""
     edition = load_edition(project, name)
-    source_lang = SOURCE_LANGUAGE if SOURCE_LANGUAGE in edition.sections else \
-        next(iter(edition.sections))
-    sources = {section.id: section for section in edition.sections[source_lang]}
+    return edition.folder, _states(project, edition, languages)
+
+
+def _states(project: Project, edition: Edition, languages: list[str] | None) -> list[Translation]:
+    """The state of each translated section the ``edition`` holds (of ``languages``); the
+    source sections are read only when the edition was loaded without them."""
+    source_lang = SOURCE_LANGUAGE if SOURCE_LANGUAGE in edition.config.languages else \
+        edition.config.languages[0]
+    held = edition.sections.get(source_lang) or \
+        load_edition(project, edition.name, [source_lang]).sections[source_lang]
+    sources = {section.id: section for section in held}
     found = []
     for lang, sections in edition.sections.items():
         if lang == source_lang or (languages and lang not in languages):
@@ -104,12 +112,16 @@ def translations(project: Project, name: str, languages: list[str] | None = None
             state = (UNRECORDED if section.translated_from is None else
                      CURRENT if section.translated_from == digest(source) else STALE)
             found.append(Translation(section, source, state))
-    return edition.folder, found
+    return found
 
 
-def stale_sections(project: Project, name: str, languages: list[str]) -> list[Section]:
-    """The sections of ``languages`` whose recorded source has changed since."""
-    return [t.section for t in translations(project, name, languages)[1] if t.state == STALE]
+def stale_sections(project: Project, edition: Edition | str,
+                   languages: list[str] | None = None) -> list[Section]:
+    """The sections of ``languages`` (default: all) whose recorded source has changed
+    since; ``edition`` loaded already, or its name."""
+    if isinstance(edition, str):
+        edition = load_edition(project, edition)
+    return [t.section for t in _states(project, edition, languages) if t.state == STALE]
 
 
 FRONT = re.compile(r'^translated_from:.*\n', re.M)

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from reportkit.errors import ReportError
-from reportkit.preview.compare import compare_page, preview_head, problem_banner
+from reportkit.preview.compare import PREVIEW_STYLE, compare_page, preview_head, problem_banner
 from reportkit.preview.session import Preview
 
 STATIC = Path(__file__).parent / 'static'
@@ -73,7 +73,7 @@ def page_html(preview: Preview, page) -> bytes:
     and the last problem (if any) just before its ``main`` (after the skip link and the
     header, so that the skip link stays the first thing the keyboard reaches)."""
     html = page.files['index.html'].decode('utf-8')
-    head = (f'<link rel="stylesheet" href="/_preview/{"preview.css"}">'
+    head = (f'<link rel="stylesheet" href="{PREVIEW_STYLE}">'
             f'{preview_head(page.folder, preview.version_of(page.folder))}')
     html = html.replace('</head>', head + '</head>', 1)
     own = _bar(preview) + _problem(preview)
@@ -105,7 +105,7 @@ def _nothing_yet(preview: Preview) -> Response:
     html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>Preview of {escape(preview.edition)}</title>'
-            f'<link rel="stylesheet" href="/_preview/preview.css">'
+            f'<link rel="stylesheet" href="{PREVIEW_STYLE}">'
             f'{preview_head("", preview.version_of(""))}</head><body>'
             f'<main id="main"><h1>Preview of {escape(preview.edition)}</h1>{body}</main>'
             f'</body></html>')

@@ -227,7 +227,7 @@ def _with_pending(project: Project, edition: Edition, languages: list[str],
     from reportkit.errors import ContentError
     from reportkit.load.translations import stale_sections
 
-    stale = stale_sections(project, edition.name, languages)
+    stale = stale_sections(project, edition, languages)   # (the sections read already)
     if edition.config.status == 'final':
         problems += [ContentError(f"the translation of section '{s.id}' is out of date with "
                                   'its source, and a final edition cannot be built with it: '
