@@ -205,6 +205,8 @@ def test_pdf_of_the_current_state_on_request(running):
 
     sentence = NEW.format(n=42)
     with edited(running, TRADE, FIRST_SENTENCE, f'{sentence} {FIRST_SENTENCE}'):
+        # (A build the previous test's last save started may be the one just counted.)
+        running.wait_for(lambda s: sentence in page_text(running), what='the edit shown')
         page = page_text(running)
         link = re.search(r'<a href="\.\./([^"]+\.pdf)" type="application/pdf">([^<]+)</a>', page)
         assert link and 'made when you open it' in link.group(2), link
