@@ -19,6 +19,7 @@ from pathlib import Path
 from reportkit.compose.i18n import SOURCE_LANGUAGE
 from reportkit.errors import ContentError, ReportError
 from reportkit.files import read_text, write_atomically
+from reportkit.textdiff import marked
 from reportkit.load.edition import MAX_SECTION_BYTES, Edition, Section, load_edition
 from reportkit.project import Project
 
@@ -66,26 +67,12 @@ def _by_words(lines: list[str]) -> list[str]:
     while n < len(lines):
         line = lines[n]
         if line.startswith('-') and n + 1 < len(lines) and lines[n + 1].startswith('+'):
-            shown.append('~ ' + _words(line[1:], lines[n + 1][1:]))
+            shown.append('~ ' + marked(line[1:], lines[n + 1][1:]))
             n += 2
         else:
             shown.append(line)
             n += 1
     return shown
-
-
-def _words(old: str, new: str) -> str:
-    a, b = old.split(' '), new.split(' ')
-    parts = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == 'equal':
-            parts.append(' '.join(a[i1:i2]))
-            continue
-        if i2 > i1:
-            parts.append('[-' + ' '.join(a[i1:i2]) + '-]')
-        if j2 > j1:
-            parts.append('{+' + ' '.join(b[j1:j2]) + '+}')
-    return ' '.join(parts)
 
 
 def translations(project: Project, name: str, languages: list[str] | None = None
