@@ -106,12 +106,20 @@ def draw_chart(project: Project, chart_id: str, spec: ChartSpec, series: Series,
     """Draw one figure for ``lang`` from its series. With ``look``
     (:func:`style_digest`), the unmarked drawing of a kind that marks the document's own
     x is made once in this process for every document that shares it."""
-    fmt = value_format(lang, spec.digits)
     if spec.kind in MARKED:
         svg = mark(_unmarked(project, spec, series, lang, look), spec.kind,
                    len(series.xs), series.highlight)
     else:
         svg = _svg(project, spec, series, lang)
+    return describe_chart(chart_id, spec, series, lang, shown, svg)
+
+
+def describe_chart(chart_id: str, spec: ChartSpec, series: Series, lang: str, shown: str,
+                   svg: bytes = b'') -> Chart:
+    """The figure's words and data (title, alt text, source, rows) for ``lang``; with
+    ``svg``, its drawing (without, for a review of what changed: matplotlib is not
+    needed)."""
+    fmt = value_format(lang, spec.digits)
     ys, labels = series.ys, series.labels
     rows = [(label, fmt(y)) for label, y in zip(labels, ys)]
     values = {**_summary(labels, ys, fmt, spec, series.period), **series.context}
@@ -248,7 +256,7 @@ def _summary(labels: list[str], ys: list[float], fmt, spec: ChartSpec,
 
 def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str],
                 series: dict[str, dict[str, Series]], cache: Path | None = None,
-                drawer: Worker | None = None, shown: str = ''
+                drawer: Worker | None = None, shown: str = '', drawing: bool = True
                 ) -> Callable[[], dict[str, dict[str, Chart]]]:
     """Draw every wanted figure in every language of ``series`` (lang -> chart -> series;
     definitions and data were checked in stage 2). Returns the function that gives the
@@ -256,7 +264,8 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
 
     With a ``cache`` folder, a figure is drawn again only when its definition, its series,
     the house style, the fonts, the drawing code or matplotlib changed. With a ``drawer``
-    (:func:`start_drawer`), the figures are drawn there, while this process goes on."""
+    (:func:`start_drawer`), the figures are drawn there, while this process goes on.
+    Without ``drawing``, a figure not in the cache is only described (its SVG empty)."""
     shown = shown or 'the chart definitions'
     look = style_digest(project)   # also checks the style and fonts the drawer opens
     drawn: dict[tuple[str, str], Chart] = {}
@@ -271,6 +280,10 @@ def draw_charts(project: Project, specs: dict[str, ChartSpec], wanted: list[str]
                 drawn[lang, chart_id] = chart
     work = [(chart_id, specs[chart_id], series[lang][chart_id], lang, shown, look)
             for lang, chart_id, _ in todo]
+    if not drawing:
+        for (lang, chart_id, _), each in zip(todo, work):
+            drawn[lang, chart_id] = describe_chart(*each[:5])
+        todo = []
     pending = drawer.submit(draw_on_two_cores, project, work) if drawer and todo else None
 
     def figures() -> dict[str, dict[str, Chart]]:

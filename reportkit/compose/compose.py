@@ -117,7 +117,8 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
         chart = charts[chart_id]
         figure = {'number': number, 'anchor': f'fig-{chart_id}', 'id': chart_id,
                   'title': chart.title, 'alt': chart.alt, 'source': chart.source,
-                  'src': f'charts/{chart_id}.svg'}
+                  'src': f'charts/{chart_id}.svg',
+                  'rows': [list(row) for row in chart.rows]}
         figures.append(figure)
         figure_html[chart_id] = env.get_template('partials/figure.html.j2').render(
             figure=figure)
@@ -227,7 +228,7 @@ def compose(project: Project, edition: Edition, lang: str, fragments: list[Fragm
             assets[f'assets/{name}'] = data
             sources[f'assets/{name}'] = shown
     composed = Composed(lang, html, assets, doc_title, figures, chapters, set(messages.used),
-                        sources)
+                        sources, tables=table_list)
     if links is not None:
         composed.web = _web_page(project, edition, env, context, composed, charts, links,
                                  messages)

@@ -28,6 +28,8 @@ class Composed:
     the composed document, which lives in a temporary folder)."""
     web: object = None
     """Its web page (:class:`~reportkit.compose.web.WebPage`), when one was asked for."""
+    tables: list[dict] = field(default_factory=list)
+    """Every numbered table (title, columns, rows as printed), in order."""
 
     def share_assets(self, seen: dict[str, bytes]) -> None:
         """Hold each asset equal to one in ``seen`` (name -> content) as that very object,

@@ -253,6 +253,9 @@ class Used:
 
     def __init__(self) -> None:
         self.keys: dict[str, set | str] = {}
+        self.place: tuple | None = None
+        """Where the narrative is being written out (language, section), while it is."""
+        self.by_place: dict[tuple, dict[str, set | str]] = {}
 
     def track(self, values: dict) -> dict:
         """``values`` with each lookup table replaced by one that records its use."""
@@ -260,14 +263,35 @@ class Used:
                 for name, value in values.items()}
 
     def note(self, name: str, key=None) -> None:
-        if key is None:
-            self.keys[name] = '*'
-        elif self.keys.get(name) != '*':
-            self.keys.setdefault(name, set()).add(key)
+        _add(self.keys, name, key)
+        if self.place is not None:
+            _add(self.by_place.setdefault(self.place, {}), name, key)
 
     def as_dict(self) -> dict:
         return {name: keys if keys == '*' else sorted(keys, key=repr)
                 for name, keys in sorted(self.keys.items())}
+
+    def shown(self, place: tuple, values: dict) -> dict[str, str]:
+        """What the narrative printed of each value it read at ``place``, as the reader
+        sees it: ``{'exports[2015]': 'US$577.2 billion'}`` (a set it took whole,
+        key by key)."""
+        shown = {}
+        for name, keys in sorted(self.by_place.get(place, {}).items()):
+            table = values.get(name)
+            if not isinstance(table, Values):
+                continue
+            for key in (dict.keys(table) if keys == '*' else keys):
+                if dict.__contains__(table, key):
+                    expression = f'{name}.{key}' if isinstance(key, str) else f'{name}[{key}]'
+                    shown[expression] = ' '.join(str(dict.__getitem__(table, key)).split())
+        return dict(sorted(shown.items()))
+
+
+def _add(keys: dict[str, set | str], name: str, key) -> None:
+    if key is None:
+        keys[name] = '*'
+    elif keys.get(name) != '*':
+        keys.setdefault(name, set()).add(key)
 
 
 class _Tracked(Values):

@@ -56,6 +56,10 @@ class BuildRequest:
     """A batch edition's documents to build (default: all)."""
     formats: tuple[str, ...] = ('pdf',)
     """What is written of each document: 'pdf', 'web' (the web edition, beside its PDF)."""
+    review: bool = False
+    """Composed to be compared (``diff``), never rendered: an out-of-date translation
+    is marked pending, as in a draft, even in a final edition; a figure not in the cache
+    is described (its words and rows), not drawn."""
 
 
 def output_name(config: EditionConfig, lang: str, item: str | None = None) -> str:
@@ -80,6 +84,9 @@ class Prepared:
     """The datasets the document shows data from."""
     uses: dict = field(default_factory=dict)
     """The values its narrative read (:class:`~reportkit.data.values.Used`)."""
+    shown: dict = field(default_factory=dict)
+    """lang -> section -> what its narrative printed of each value it read
+    (``exports[2015]`` -> ``US$577.2 billion``), for a review of what changed."""
 
 
 def prepare(project: Project, request: BuildRequest, progress: Progress = quiet,
@@ -138,7 +145,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
         raise ReportError('--out names one file, but the edition has several languages; '
                           'add --lang, or use --out-dir')
     if not problems:
-        edition = _with_pending(project, edition, languages, problems)
+        edition = _with_pending(project, edition, languages, problems, request.review)
     lap('load')
 
     progress(2, STAGES[1], f'{ed}: data/ as published by '
@@ -183,19 +190,23 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
                                      **view.document(item, lang)})
         fragments[lang] = []
         for section in edition.sections[lang]:
+            used.place = (lang, section.id)
             try:
                 text = narrative.expand(section, context)
                 fragments[lang].append(narrative.convert(section, text, project))
             except ReportError as error:
                 problems.append(error)
+    used.place = None
     raise_all(problems, f'edition {edition.id}: inputs are missing or wrong')
+    shown = {lang: {section.id: used.shown((lang, section.id), view.values[lang])
+                    for section in edition.sections[lang]} for lang in languages}
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
     if figures is None:
         figures = charts_stage.draw_charts(project, specs, edition.config.figures,
                                            series, cache / 'charts' if cache else None,
-                                           shown=charts_shown)
+                                           shown=charts_shown, drawing=not request.review)
     drawn = figures()
     lap('charts')
 
@@ -215,11 +226,11 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     raise_all(problems, f'edition {ed}: the document fails the accessibility check')
     lap('compose')
     return Prepared(request, edition, composed, timings, datasets=view.datasets,
-                    uses=used.as_dict())
+                    uses=used.as_dict(), shown=shown)
 
 
 def _with_pending(project: Project, edition: Edition, languages: list[str],
-                  problems: list[ReportError]) -> Edition:
+                  problems: list[ReportError], review: bool = False) -> Edition:
     """The edition, its out-of-date translations marked (a draft), or each refused (a
     final: an official edition says in every language the same thing)."""
     import dataclasses
@@ -228,7 +239,7 @@ def _with_pending(project: Project, edition: Edition, languages: list[str],
     from reportkit.load.translations import stale_sections
 
     stale = stale_sections(project, edition, languages)   # (the sections read already)
-    if edition.config.status == 'final':
+    if edition.config.status == 'final' and not review:
         problems += [ContentError(f"the translation of section '{s.id}' is out of date with "
                                   'its source, and a final edition cannot be built with it: '
                                   'bring it up to date, then run translations '
