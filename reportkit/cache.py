@@ -21,6 +21,8 @@ class CacheEntry:
     web: dict[str, Path] | None = None
     """The files of the document's web page made with this PDF, if one was: relative
     name -> its blob in the store (shared by every page that has the same file)."""
+    review: Path | None = None
+    """The document's review form made with this PDF (an archival one), if one was."""
 
 
 class PdfCache:
@@ -35,7 +37,9 @@ class PdfCache:
                 return None     # damaged: render again
         except (OSError, ValueError, KeyError):
             return None
-        return CacheEntry(pdf, info['pages'], info.get('attachments', []), self._web(key))
+        review = self.root / f'{key}.review.json'
+        return CacheEntry(pdf, info['pages'], info.get('attachments', []), self._web(key),
+                          review if review.is_file() else None)
 
     def _web(self, key: str) -> dict[str, Path] | None:
         try:
@@ -57,7 +61,7 @@ class PdfCache:
         return found
 
     def put(self, key: str, source: Path, pages: int, attachments: list[str] = (),
-            web: dict[str, bytes] | None = None) -> None:
+            web: dict[str, bytes] | None = None, review: bytes | None = None) -> None:
         data = source.read_bytes()
         info = {'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data),
                 'pages': pages, 'attachments': list(attachments)}
@@ -73,6 +77,8 @@ class PdfCache:
                     write_atomically(blob, data)
             write_atomically(self.root / f'{key}.web.json',
                              json.dumps(names, sort_keys=True).encode('utf-8'))
+        if review is not None:
+            write_atomically(self.root / f'{key}.review.json', review)
 
 
 class Depends:

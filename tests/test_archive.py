@@ -62,7 +62,9 @@ def test_publish_adds_one_revision_folder_with_pdfs_and_a_manifest(published):
     folder = archive / 'beyond-the-border/2015/r1'
     assert sorted(p.name for p in folder.iterdir()) == [
         'beyond-the-border-2015-en-r1', 'beyond-the-border-2015-en-r1.pdf',
-        'beyond-the-border-2015-fr-r1', 'beyond-the-border-2015-fr-r1.pdf', 'manifest.json']
+        'beyond-the-border-2015-en-r1.review.json',
+        'beyond-the-border-2015-fr-r1', 'beyond-the-border-2015-fr-r1.pdf',
+        'beyond-the-border-2015-fr-r1.review.json', 'manifest.json']
     m = manifest_of(archive)
     for item in m['files']:   # each PDF's web edition beside it, every file listed
         web = folder / item['web']['folder']
@@ -133,7 +135,7 @@ def test_archived_pdfs_are_pdfa_3a_tagged_with_the_source_data_embedded(publishe
 def test_verify_passes_and_list_shows_every_file(published, capsys):
     _, archive = published
     assert main(['archive', 'verify', '--archive', str(archive)]) == 0
-    listed = sum(1 + len(item['web']['files']) for item in manifest_of(archive)['files'])
+    listed = sum(2 + len(item['web']['files']) for item in manifest_of(archive)['files'])
     assert f'all {listed} archived files match their manifests' in capsys.readouterr().err
     assert main(['archive', 'list', '--archive', str(archive)]) == 0
     out = capsys.readouterr().out

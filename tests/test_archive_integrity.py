@@ -67,9 +67,9 @@ def edit_manifest(archive: Path, change, folder: str = R1) -> Path:
 
 
 def archived_count(archive: Path) -> int:
-    """The files the manifests of ``archive`` list: each PDF, and each file of its web
-    edition."""
-    return sum(1 + len((item.get('web') or {}).get('files', []))
+    """The files the manifests of ``archive`` list: each PDF, each file of its web
+    edition, and its review form."""
+    return sum(1 + len((item.get('web') or {}).get('files', [])) + bool(item.get('review'))
                for revision in archive_mod.revisions(archive)
                for item in revision.manifest['files'])
 

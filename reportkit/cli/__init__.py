@@ -147,6 +147,34 @@ def _parser() -> argparse.ArgumentParser:
     archive_option = argparse.ArgumentParser(add_help=False)
     archive_option.add_argument('--archive', type=Path, metavar='DIR',
                                 help='the archive folder (default: archive/ in the project)')
+    df = commands.add_parser(
+        'diff', parents=[common, archive_option],
+        help='what changed: since the published revision, between revisions or editions',
+        description='Compare two versions of an edition, chapter by chapter, in every '
+                    'language: the sentences that changed (word by word), the values that '
+                    'changed (exports[2015]: old -> new), the figures and tables whose '
+                    'rows changed, and the sections added, removed or moved. Nothing is '
+                    'rendered. Exit status 0 when nothing changed, 1 when something did, 2 '
+                    'when the comparison could not be made.',
+        epilog='Examples:\n  python make_report.py diff 2015                 (the archive -> now)\n'
+               '  python make_report.py diff 2015 --from r1 --to r2\n'
+               '  python make_report.py diff 2015 --from 2014\n'
+               '  python make_report.py diff 2015 --html review/changes.html',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    df.add_argument('edition', metavar='EDITION', help='the edition, e.g. 2015')
+    df.add_argument('--from', dest='source', default='archive',
+                    metavar='archive|REVISION|EDITION',
+                    help='what to compare from: the latest archived revision (the default), '
+                         'an archived revision (r1), or another edition (2014)')
+    df.add_argument('--to', dest='target', default='current', metavar='current|REVISION',
+                    help='what to compare to: the current inputs (the default) or an '
+                         'archived revision (r2)')
+    df.add_argument('--lang', choices=['en', 'fr'], action='append', dest='languages',
+                    help='only this language (default: every language)')
+    df.add_argument('--only', metavar='KEYS', type=_keys,
+                    help="a batch series' documents, e.g. --only MI,TX")
+    df.add_argument('--html', type=Path, metavar='FILE',
+                    help='also write the review as a web page to FILE')
     pub = commands.add_parser(
         'publish', parents=[common, archive_option],
         help='add a final edition to the archive, for good',
@@ -231,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
                        'new-edition': cli_build.new_edition_command,
                        'translations': cli_build.translations_command}[args.command]
             return command(project, args, console)
+        if args.command == 'diff':
+            from reportkit.cli.review import diff_command
+            return diff_command(project, args, console)
         if args.command == 'preview':
             from reportkit.cli.preview import preview_command
             return preview_command(project, args, console)

@@ -119,11 +119,19 @@ class Revision:
                 for item in self.manifest['files'] if item.get('web')
                 for each in item['web']['files']]
 
+    def review_files(self) -> list[tuple[Path, dict]]:
+        """(path, manifest entry) of every document's review form (from the revisions
+        published with one)."""
+        return [(self.folder / item['review']['name'], item['review'])
+                for item in self.manifest['files'] if item.get('review')]
+
     def item(self, name: str) -> dict:
-        """The manifest's entry for the archived file ``name``."""
+        """The manifest's entry for the archived file ``name`` (a PDF or a review form)."""
         for item in self.manifest['files']:
             if item['name'] == name:
                 return item
+            if (item.get('review') or {}).get('name') == name:
+                return item['review']
         raise ReportError(f'{printable(repr(name))} is not a file of this revision',
                           path=self.folder / MANIFEST)
 

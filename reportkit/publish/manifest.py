@@ -57,15 +57,19 @@ def _iso_time(value: str) -> str:
 Sha256 = Annotated[str, StringConstraints(pattern=r'^[0-9a-f]{64}$')]
 
 
-class WebFile(BaseModel):
-    """One file of a document's web edition, named inside its folder
-    (``index.html``, ``charts/goods-trade.svg``)."""
+class ListedFile(BaseModel):
+    """A file of a revision the manifest lists by name, SHA-256 and size."""
 
     model_config = ConfigDict(strict=True, extra='forbid', frozen=True)
 
     name: str
     sha256: Sha256
     size: Annotated[int, Field(ge=0)]
+
+
+class WebFile(ListedFile):
+    """One file of a document's web edition, named inside its folder
+    (``index.html``, ``charts/goods-trade.svg``)."""
 
     @field_validator('name')
     @classmethod
@@ -102,9 +106,18 @@ class WebEdition(BaseModel):
         return self
 
 
+class ReviewFile(ListedFile):
+    """A document's review form (what ``diff`` compares), beside its PDF."""
+
+    @field_validator('name')
+    @classmethod
+    def plain_name(cls, value: str) -> str:
+        return _plain(value)
+
+
 class ArchivedFile(BaseModel):
     """One PDF of a revision, as ``files[]`` of its manifest records it, with its web
-    edition (from the revisions published with one)."""
+    edition and its review form (from the revisions published with them)."""
 
     model_config = ConfigDict(strict=True, extra='allow', frozen=True)
 
@@ -116,6 +129,7 @@ class ArchivedFile(BaseModel):
     pages: Annotated[int, Field(ge=1)]
     attachments: list[str]
     web: WebEdition | None = None
+    review: ReviewFile | None = None
 
     @field_validator('name')
     @classmethod
@@ -171,7 +185,8 @@ class Manifest(BaseModel):
     def distinct_names(self) -> 'Manifest':
         seen = set()
         for item in self.files:
-            names = [item.name] + ([item.web.folder] if item.web else [])
+            names = [item.name] + ([item.web.folder] if item.web else []) + \
+                ([item.review.name] if item.review else [])
             for name in names:
                 if name in (MANIFEST, INDEX):
                     raise ValueError(f'files: {name!r} is not an archived PDF')

@@ -32,6 +32,7 @@ from reportkit.publish.place import LOCK_WAIT_SECONDS, check_place, locked, prep
 from reportkit.project import Project
 from reportkit.render.pdf import ARCHIVE_VARIANT, Embedded
 from reportkit.render.web import page_files, web_folder
+from reportkit.review.form import SUFFIX as REVIEW_SUFFIX, form_bytes, review_form
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
         for lang in languages:
             found = store.depends.lookup(store.plan(edition, lang, item)) if store else None
             entry = store.pdfs.get(found[0]) if found else None
-            if entry is not None and entry.web is not None:
+            if entry is not None and entry.web is not None and entry.review is not None:
                 hits[lang] = (entry, found[1])
         missing = [lang for lang in languages if lang not in hits]
         reads = Journal()
@@ -138,6 +139,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 shutil.copyfile(entry.path, target)
                 pages, attached, title = entry.pages, entry.attachments, None
                 web = store.pdfs.web_files(entry)
+                review = entry.review.read_bytes()
                 journal.add(read)
                 reused.append(label)
             else:
@@ -147,11 +149,12 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 pages, attached = rendered.pages, [each.name for each in embedded]
                 title = prepared.composed[lang].title
                 web = page_files(prepared.composed[lang].web, pages, target.stat().st_size)
+                review = form_bytes(review_form(prepared, lang))
                 journal.add(reads)
                 if store is not None:
                     store.pdfs.put(store.depends.remember(store.plan(edition, lang, item),
                                                           reads), target, pages, attached,
-                                   web)
+                                   web, review)
             _fsync_file(target)
             entries.append({
                 'name': name, 'lang': lang, **({'document': item} if item else {}),
@@ -159,6 +162,7 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
                 'sha256': sha256_file(target), 'size': target.stat().st_size, 'pages': pages,
                 'attachments': attached,
                 'web': _write_web(staging, web_folder(target).name, web),
+                'review': _write_review(staging, target, review),
             })
     return entries, reused, journal
 
@@ -178,6 +182,15 @@ def _write_web(staging: Path, folder: str, web: dict[str, bytes]) -> dict:
     for written in sorted({(staging / folder / name).parent for name in web}, reverse=True):
         fsync_dir(written)
     return {'folder': folder, 'files': listed}
+
+
+def _write_review(staging: Path, pdf: Path, review: bytes) -> dict:
+    """A document's review form beside its PDF, on the disk; its manifest entry."""
+    name = pdf.name.removesuffix('.pdf') + REVIEW_SUFFIX
+    path = staging / name
+    path.write_bytes(review)
+    _fsync_file(path)
+    return {'name': name, 'sha256': hashlib.sha256(review).hexdigest(), 'size': len(review)}
 
 
 def _documents(project: Project, edition: Edition) -> list[str | None]:

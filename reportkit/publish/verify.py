@@ -129,7 +129,7 @@ def _check_revision(audit: _Audit, revision: Revision, key: bytes | None) -> set
     elif revision.manifest.get('signature'):
         audit.done.unchecked_signatures += 1
     listed = [(revision.folder / item['name'], item) for item in revision.manifest['files']]
-    for path, item in listed + revision.web_files():
+    for path, item in listed + revision.web_files() + revision.review_files():
         known.add(path)
         problem = _file_problem(revision, item, path)
         if problem is None or not problem.startswith(('missing', SYMLINK)):
