@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/run.py --batch-only --batch-runs 2   # the batch rows alone
     .venv/bin/python benchmarks/run.py --web-only --runs 3           # the web rows alone
     .venv/bin/python benchmarks/run.py --preview-only --runs 10      # the preview rows alone
+    .venv/bin/python benchmarks/run.py --diff-only --runs 10         # the diff rows alone
 
 The batch rows (102 two-page profiles: 51 states, English and French) print the range
 over their runs, min–max: the cold batch with -j 1 and -j 2, its ideal (WeasyPrint alone
@@ -73,7 +74,7 @@ def code_copy(base: Path) -> Path:
                     ignore=shutil.ignore_patterns('__pycache__'))
     shutil.copy2(ROOT / 'make_report.py', code / 'make_report.py')
     (code / 'benchmarks').mkdir()
-    for name in ('run.py', 'driver.py', 'web.py', 'preview.py'):
+    for name in ('run.py', 'driver.py', 'web.py', 'preview.py', 'review.py'):
         shutil.copy2(ROOT / 'benchmarks' / name, code / 'benchmarks' / name)
     (code / 'tests').mkdir()   # the preview rows run it as the tests do
     for name in ('__init__.py', 'browser.py', 'previewing.py'):
@@ -537,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                         help='only the rows of the web edition (12-13)')
     parser.add_argument('--preview-only', action='store_true',
                         help='only the rows of the live preview (14-17)')
+    parser.add_argument('--diff-only', action='store_true',
+                        help='only the rows of diff (18)')
     args = parser.parse_args(argv)
     runs = max(3, args.runs)
     batch_runs = max(2, args.batch_runs)
@@ -545,8 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix='report-bench-'))
     CODE = code_copy(base)
     project = project_copy(base)
-    measured = found = web = previewed = None
-    alone = args.batch_only or args.web_only or args.preview_only
+    measured = found = web = previewed = reviewed = None
+    alone = args.batch_only or args.web_only or args.preview_only or args.diff_only
     try:
         console.print(f'[dim]project copy in {base}; {runs} runs each, '
                       f'{batch_runs} of the cold batch[/]')
@@ -561,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.preview_only or not alone:   # 14-17. The live preview.
             from preview import measure_preview
             previewed = measure_preview(CODE, project, base, runs)
+        if args.diff_only or not alone:   # 18. diff, against the archived revision.
+            from review import measure_review
+            reviewed = measure_review(CODE, project, base, runs)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -574,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     if previewed:
         from preview import preview_table
         console.print(preview_table(previewed, spread))
+    if reviewed:
+        from review import review_table
+        console.print(review_table(reviewed, spread))
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(line.split(':', 1)[1].strip() for line in
