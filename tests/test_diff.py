@@ -237,6 +237,14 @@ def test_sentences_are_cut_where_a_reader_would_cut_them():
         ['It reached 5.28 million. e.g. this']
 
 
+def test_a_value_is_listed_where_the_text_shows_it_whole():
+    from reportkit.review.form import _shows
+    assert _shows('it reached 3,7 milliards.', '3,7 milliards')
+    assert not _shows('it reached 33,7 milliards', '3,7 milliards')
+    assert not _shows('more than 120 ports', '12') and not _shows('1.25 million', '1.2')
+    assert _shows('12 principles', '12')
+
+
 def _form(*sections: tuple[str, list[str]]) -> Form:
     return Form(format=1, document='d', lang='en', title='t', figures=[], tables=[],
                 sections=[Section(id=key, label='', title=key, sentences=sentences, values={})

@@ -90,7 +90,8 @@ def review_form(prepared, lang: str) -> Form:
         key = chapter['anchor'].removeprefix('sec-')
         sentences = sentences_of(str(chapter['html']))
         text = ' '.join(sentences)
-        printed = {name: value for name, value in shown.get(key, {}).items() if value in text}
+        printed = {name: value for name, value in shown.get(key, {}).items()
+                   if _shows(text, value)}
         sections.append(Section(id=key, label=_plain(chapter['label']),
                                 title=_plain(chapter['title']), sentences=sentences,
                                 values=printed, pending=chapter['pending']))
@@ -182,6 +183,13 @@ def split_sentences(text: str) -> list[str]:
         start = end.end()
     rest = text[start:].strip()
     return sentences + ([rest] if rest else [])
+
+
+def _shows(text: str, value: str) -> bool:
+    """Whether ``text`` shows ``value`` whole (``3.7 billion`` is not in ``33.7 billion``)."""
+    if not value:
+        return False
+    return re.search(rf'(?<![\w.,]){re.escape(value)}(?![\w]|[.,]\d)', text) is not None
 
 
 def _normal(text: str) -> str:
