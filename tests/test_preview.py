@@ -222,6 +222,25 @@ def test_pdf_of_the_current_state_on_request(running):
     assert code == 404
 
 
+def test_a_pdf_asked_for_is_rendered_ahead_after_each_change(running):
+    from pypdf import PdfReader
+    import io
+
+    name = 'beyond-the-border-2015-en-r1-DRAFT.pdf'
+    assert running.request(f'/{name}')[0] == 200          # asked for once: wanted
+    before = running.status()['pdf']
+    sentence = NEW.format(n=43)
+    with edited(running, TRADE, FIRST_SENTENCE, f'{sentence} {FIRST_SENTENCE}'):
+        running.wait_for(lambda s: s['pdf']['ahead'] > before['ahead'], what='a render ahead')
+        ahead = running.status()['pdf']
+        code, _, data = running.request(f'/{name}')
+        assert code == 200
+        text = re.sub(r'[\s\-\u00ad\u2010]', '', ' '.join(
+            page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+        assert re.sub(r'[\s\-]', '', sentence) in text
+        assert running.status()['pdf']['renders'] == ahead['renders']   # not rendered again
+
+
 def test_compare_puts_the_languages_side_by_side(running):
     code, _, body = running.request('/compare')
     assert code == 200

@@ -158,7 +158,8 @@ def make_app(preview: Preview, hub: Hub) -> Starlette:
             'version': preview.version,
             'pages': {p.folder: {'lang': p.lang, 'version': preview.version_of(p.folder)}
                       for p in preview.pages.values()},
-            'problem': str(preview.problem) if preview.problem else None},
+            'problem': str(preview.problem) if preview.problem else None,
+            'pdf': {'renders': preview.pdfs.renders, 'ahead': preview.pdfs.ahead}},
             headers=SECURITY)
 
     @contextlib.asynccontextmanager

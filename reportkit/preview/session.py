@@ -8,8 +8,9 @@ others are built. Nothing is written: the pages are held in memory and served fr
 A build that fails keeps the last good pages, and its problem is shown over them; the
 server never stops on a bad input.
 
-The pages' PDF is rendered only when asked for (:meth:`Preview.pdf`), in a renderer
-kept warm, and from the build's cache when the document is unchanged.
+The pages' PDF is rendered when asked for (:meth:`Preview.pdf`), in a renderer kept
+warm, from the build's cache when the document is unchanged, and, once asked for,
+ahead of the next request after each change (:mod:`.pdfs`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from reportkit.errors import ReportError, problems_of
+from reportkit.preview.pdfs import Pdfs
 from reportkit.project import Project
 from reportkit.run.prepare import BuildRequest, Prepared, output_name, prepare
 
@@ -78,12 +80,11 @@ class Preview:
         self.builds = 0
         """Builds done (each of every language)."""
         self.lock = threading.RLock()
-        """Held by a build and a PDF render: one at a time (phase 1 journals its reads
-        per process)."""
+        """Held by a build (phase 1 journals its reads per process) and while the pages
+        are looked at from another thread."""
         self.listeners: list[Callable[[], None]] = []
         """Called (from the building thread) after each change of what is shown."""
-        self._renderer = None
-        self._renders = 0
+        self.pdfs = Pdfs(project)
 
     def _read_languages(self) -> None:
         from reportkit.load.edition import load_edition_config
@@ -165,81 +166,30 @@ class Preview:
         for name in [name for name, page in self.pages.items() if page.lang == lang]:
             del self.pages[name]   # (a new revision or status renames the folder)
         self.pages[folder] = Page(lang, folder, pdf, files, prepared, self._next())
+        self.pdfs.changed(pdf, prepared, lang)
         return True
 
-    # -- The PDF, on request --------------------------------------------------------
+    # -- The PDF, on request (pdfs.py) ---------------------------------------------
 
     def pdf(self, name: str) -> tuple[bytes, Callable[[], None] | None] | None:
-        """The PDF of the page whose PDF is ``name``, rendered from its current state (or
-        taken from the build's cache when that state was rendered before), and what is
-        left to do once it is sent (put it in the cache), if anything; None when no page
-        has that PDF. A problem shown now is raised instead: the PDF would not be the
-        current state."""
-        from reportkit.cache import PdfCache
-        from reportkit.run.build import content_key
-        from reportkit.run.render import render_language
-
+        """The PDF of the page whose PDF is ``name``, of its current state (rendered, ahead
+        or now, or taken from the build's cache), and what is left to do once it is sent,
+        if anything; None when no page has that PDF. A problem shown now is raised
+        instead: the PDF would not be the current state. A build may run meanwhile."""
         with self.lock:
             if self.problem is not None:
                 raise ReportError(str(self.problem))
             page = next((p for p in self.pages.values() if p.pdf == name), None)
             if page is None:
                 return None
-            cache = PdfCache(self.project.build / 'cache' / 'pdf')
-            key = content_key(page.prepared, name)
-            hit = cache.get(key)
-            if hit is not None:
-                return hit.path.read_bytes(), None
-            rendered, _ = render_language(self.project, page.prepared, page.lang, None,
-                                          renderer=self._warm_renderer(), name=name, keep=True)
-            self._renders += 1
-            return rendered.data, lambda: self._keep(cache, key, rendered)
-
-    def _keep(self, cache, key: str, rendered) -> None:
-        """The PDF put in the build's cache (through a hidden file, as the build does)."""
-        with self.lock:
-            self._put(cache, key, rendered)
-
-    def _put(self, cache, key: str, rendered) -> None:
-        import os
-        import tempfile
-
-        from reportkit.safety.worker import part_prefix
-
-        self.project.build.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=part_prefix('preview.pdf'), suffix='.part',
-                                        dir=self.project.build)
-        try:
-            with os.fdopen(handle, 'wb') as stream:
-                stream.write(rendered.data)
-            cache.put(key, Path(temp), rendered.pages)
-        except OSError:
-            pass   # a cache that cannot be written is only slower
-        finally:
-            Path(temp).unlink(missing_ok=True)
+            prepared = page.prepared
+        return self.pdfs.get(name, prepared, page.lang)
 
     def start_renderer(self) -> None:
         """Load WeasyPrint in a renderer process now, so that the first PDF asked for
         does not wait for it."""
-        with self.lock:
-            self._warm_renderer()
-
-    def _warm_renderer(self):
-        from reportkit.render.pdf import start_renderer
-        from reportkit.run.render import RENDERS_PER_RENDERER
-
-        if self._renderer is not None and (not self._renderer.alive
-                                           or self._renders >= RENDERS_PER_RENDERER):
-            self._renderer.stop()
-            self._renderer = None
-        if self._renderer is None:
-            self._renderer = start_renderer(self.project.templates / 'fonts',
-                                            self.project.build)
-            self._renders = 0
-        return self._renderer
+        with self.pdfs.lock:
+            self.pdfs.warm_renderer()
 
     def close(self) -> None:
-        with self.lock:
-            if self._renderer is not None:
-                self._renderer.stop()
-                self._renderer = None
+        self.pdfs.close()
