@@ -83,6 +83,8 @@ class Pdfs:
         while True:
             self._wake.wait()
             self._wake.clear()
+            if self._closing:
+                return
             for name, asked in list(self._latest.items()):
                 with self.lock:
                     if self._closing:
