@@ -126,7 +126,8 @@ def _render_all(project: Project, edition: Edition, languages: list[str], stagin
         if missing:
             with recording() as reads:
                 prepared = prepare(project, BuildRequest(edition.name, missing, item=item,
-                                                         formats=('pdf', 'web')), progress)
+                                                         formats=('pdf', 'web'), forms=True),
+                                   progress)
                 if embedded is None:   # the same data for every document of the edition
                     embedded = _source_data(project, config.publication_date,
                                             prepared.datasets)

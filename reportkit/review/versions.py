@@ -60,12 +60,10 @@ def current(project: Project, name: str, languages: list[str] | None,
             only: list[str] | None, label: str) -> Version:
     """The review forms of edition ``name`` as its inputs make it now (phase 1 only:
     nothing is rendered; the data view and the charts come from the build cache)."""
-    from reportkit.load.edition import load_edition
     from reportkit.run.prepare import BuildRequest, prepare
 
-    edition = load_edition(project, name, languages)
     found = Version(label)
-    for item in _documents(project, name, edition, only):
+    for item in _documents(project, name, only):
         prepared = prepare(project, BuildRequest(name, languages, item=item, review=True),
                            cache=project.build / 'cache')
         for lang in prepared.composed:
@@ -76,8 +74,11 @@ def current(project: Project, name: str, languages: list[str] | None,
     return found
 
 
-def _documents(project: Project, name: str, edition, only: list[str] | None) -> list:
-    if edition.series.for_each is None:
+def _documents(project: Project, name: str, only: list[str] | None) -> list:
+    """A batch edition's documents (those of ``only``); [None] for one per language."""
+    from reportkit.load.edition import load_series_of
+
+    if load_series_of(project, name)[0].for_each is None:
         if only:
             raise ReportError(f'--only: edition {name} is not a batch series (it has one '
                               'document per language)')

@@ -60,6 +60,9 @@ class BuildRequest:
     """Composed to be compared (``diff``), never rendered: an out-of-date translation
     is marked pending, as in a draft, even in a final edition; a figure not in the cache
     is described (its words and rows), not drawn."""
+    forms: bool = False
+    """Keep what a review form needs besides the composed document (the values each
+    section printed): ``publish`` archives the forms; ``review`` implies it."""
 
 
 def output_name(config: EditionConfig, lang: str, item: str | None = None) -> str:
@@ -182,6 +185,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     progress(3, STAGES[2], f"{ed}: {', '.join(languages)}")
     fragments = {}
     used = Used()   # which values the narrative reads (a batch document's own slice)
+    keep_shown = request.review or request.forms   # and, for a review form, where
     problems = deferred
     for lang in languages:
         context = narrative_context(used.track(view.values[lang]), lang,
@@ -190,7 +194,7 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
                                      **view.document(item, lang)})
         fragments[lang] = []
         for section in edition.sections[lang]:
-            used.place = (lang, section.id)
+            used.place = (lang, section.id) if keep_shown else None
             try:
                 text = narrative.expand(section, context)
                 fragments[lang].append(narrative.convert(section, text, project))
@@ -199,7 +203,8 @@ def _prepare(project: Project, request: BuildRequest, progress: Progress,
     used.place = None
     raise_all(problems, f'edition {edition.id}: inputs are missing or wrong')
     shown = {lang: {section.id: used.shown((lang, section.id), view.values[lang])
-                    for section in edition.sections[lang]} for lang in languages}
+                    for section in edition.sections[lang]} for lang in languages} \
+        if keep_shown else {}
     lap('narrative')
 
     progress(4, STAGES[3], f'{ed}: {len(edition.config.figures)} figures')
