@@ -174,6 +174,19 @@ def test_nothing_runs_off_the_page(pdf):
                     f'page {number}: {char["text"]!r} at x={char["x0"]:.0f}'
 
 
+def test_no_word_set_in_bold_is_cut_by_a_hyphen(pdf):
+    """Headings, captions and column names (bold) never break a word at a line's end: a
+    column name cut as "An‐née" reads as a mistake. (Body text may be hyphenated.)"""
+    import pdfplumber
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, start=1):
+            for word in page.extract_words(extra_attrs=['fontname']):
+                text = word['text']
+                assert not ('Bold' in word['fontname'] and len(text) > 2 and
+                            text[-1] in '-\u2010\u00ad' and text[-2].isalpha()), \
+                    f'page {number}: {text!r} ({word["fontname"]})'
+
+
 def amount(value: float, lang: str) -> str:
     """US$ billions as a reader expects them (spelled out here, not by the code under test)."""
     if lang == 'fr':
