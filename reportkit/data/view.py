@@ -17,7 +17,7 @@ the build in the project's build folder; a file that cannot be read is recompute
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -181,6 +181,7 @@ def _extract(project: Project, edition: Edition, languages: list[str],
         # Every language's row: a document names its other-language edition too.
         view.items, view.records = _documents(series.for_each, tables, series.languages)
     if not chart_issues:
+        made: dict = {}
         for item in (view.items or [None]):
             drawn = view.series if item is None else view.item_series.setdefault(item, {})
             for lang in languages:
@@ -188,7 +189,8 @@ def _extract(project: Project, edition: Edition, languages: list[str],
                 for chart_id in config.figures:
                     try:
                         drawn[lang][chart_id] = chart_series(specs[chart_id], tables, lang,
-                                                             chart_id, chart_shown, item)
+                                                             chart_id, chart_shown, item,
+                                                             made)
                     except ChartError as error:
                         problems.append(error)
     view.datasets = sorted(tables.used)
@@ -264,9 +266,28 @@ def _declaration_text(project: Project, path: Path) -> str:
 
 
 def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
-                 shown: str, item: str | None = None) -> Series:
+                 shown: str, item: str | None = None, made: dict | None = None) -> Series:
     """The points of one chart from the (windowed) tables; for a batch document
-    (``item``), only its ``group`` and with its own x marked."""
+    (``item``), only its ``group`` and with its own x marked. ``made`` keeps the points
+    between the documents of a batch: those of a chart, language and group are found
+    once, and only marked per document."""
+    names = tables[spec.names] if spec.names else None
+    group = None
+    if spec.group and item is not None:
+        code = names.spec.key[0]
+        group = dict(zip(names.frame[code], names.frame[spec.group])).get(item)
+    wanted = (chart_id, lang, group, spec.group is not None and item is not None)
+    points = made.get(wanted) if made is not None else None
+    if points is None:
+        points = _points(spec, tables, lang, chart_id, shown, wanted[3], group)
+        if made is not None:
+            made[wanted] = points
+    return _marked(points, spec, names, lang, item)
+
+
+def _points(spec: ChartSpec, tables: Tables, lang: str, chart_id: str, shown: str,
+            grouped: bool, group) -> Series:
+    """A chart's points, unmarked; only the ``group``'s when ``grouped``."""
     from reportkit.charts.draw import x_label
 
     table = tables[spec.dataset]
@@ -278,9 +299,9 @@ def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
         frame = frame[frame[spec.latest] == frame[spec.latest].max()]
     names = tables[spec.names] if spec.names else None
     code = names.spec.key[0] if names else None
-    if spec.group and item is not None:
+    if grouped:
         groups = dict(zip(names.frame[code], names.frame[spec.group]))
-        frame = frame[frame[spec.x].map(groups) == groups.get(item)]
+        frame = frame[frame[spec.x].map(groups) == group]
     if spec.kind == 'hbar':
         frame = frame.sort_values([spec.y, spec.x], ascending=[False, True])
         frame = frame.head(spec.top) if spec.top else frame
@@ -299,18 +320,26 @@ def chart_series(spec: ChartSpec, tables: Tables, lang: str, chart_id: str,
     period = str(int(frame[table.spec.period].max())) if table.spec.period == 'year' else ''
     tiles = []
     if spec.kind == 'tiles':
-        rows = names.frame.set_index(code)
-        row, col = spec.tiles
-        tiles = [(int(rows.at[x, row]), int(rows.at[x, col])) for x in xs]
+        where = dict(zip(names.frame[code], zip(names.frame[spec.tiles[0]],
+                                                names.frame[spec.tiles[1]])))
+        tiles = [(int(where[x][0]), int(where[x][1])) for x in xs]
+    return Series(xs, ys, labels, period, None, tiles, {})
+
+
+def _marked(points: Series, spec: ChartSpec, names, lang: str, item: str | None) -> Series:
+    """The points with the document's own x (``item``) marked, and what the chart's words
+    may say of it."""
+    xs, ys = points.xs, points.ys
     highlight = xs.index(item) if item is not None and item in xs else None
-    context = {}
-    if highlight is not None:
-        context = {'name': labels[highlight], 'count': len(xs),
-                   'rank': 1 + sum(1 for y in ys if y > ys[highlight])}
-        if spec.group and spec.group_name:
-            context['group'] = str(names.text(spec.group_name, lang)[
-                names.frame[code] == item].iloc[0])
-    return Series(xs, ys, labels, period, highlight, tiles, context)
+    if highlight is None:
+        return points
+    context = {'name': points.labels[highlight], 'count': len(xs),
+               'rank': 1 + sum(1 for y in ys if y > ys[highlight])}
+    if spec.group and spec.group_name:
+        code = names.spec.key[0]
+        context['group'] = str(names.text(spec.group_name, lang)[
+            names.frame[code] == item].iloc[0])
+    return replace(points, highlight=highlight, context=context)
 
 
 def _plain(value):
