@@ -19,6 +19,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,14 +128,28 @@ def read_bytes(root: Path, path: Path, *, what: str, shown: str, limit: int,
         raise error(f'{what}: cannot be read ({problem.strerror})', path=shown,
                     line=line) from None
     try:
-        _check_kind(os.fstat(descriptor), what, shown, limit, error, line)
-        data = _read_at_most(descriptor, limit + 1)
+        opened = os.fstat(descriptor)
+        _check_kind(opened, what, shown, limit, error, line)
+        known = _READ.get(_status(opened))
+        data, digest = known if known else (_read_at_most(descriptor, limit + 1), None)
     finally:
         os.close(descriptor)
     if len(data) > limit:
         raise error(_too_large(what, len(data), limit), path=shown, line=line)
-    _record_file(relative_name(root, resolved), hashlib.sha256(data).hexdigest())
+    if digest is None:
+        digest = hashlib.sha256(data).hexdigest()
+        _keep_read(opened, data, digest)
+    _record_file(relative_name(root, resolved), digest)
     return data
+
+
+def digest_of(data: bytes) -> str:
+    """The SHA-256 of bytes :func:`read_bytes` returned (found again, not computed, for
+    a file read before in this process)."""
+    for known, digest in _READ.values():
+        if known is data:
+            return digest
+    return hashlib.sha256(data).hexdigest()
 
 
 def _read_at_most(descriptor: int, count: int) -> bytes:
@@ -229,10 +244,11 @@ def unchanged(root: Path, journal: Journal) -> bool:
         path = root / name
         try:
             resolved = Path(os.path.realpath(path))
-            if not resolved.is_relative_to(root) or not resolved.is_file() or \
-                    resolved.stat().st_size > LARGEST_INPUT:
+            if not resolved.is_relative_to(root):
                 return False
-            if sha256_file(resolved) != digest:
+            info = resolved.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > LARGEST_INPUT or \
+                    _digest(resolved, info) != digest:
                 return False
         except OSError:
             return False
@@ -243,6 +259,49 @@ def unchanged(root: Path, journal: Journal) -> bool:
             return False
     return True
 
+
+_DIGESTS: dict[tuple, str] = {}
+"""Digests :func:`unchanged` found, by the file's status (:func:`_status`): a batch
+checks the same templates and fonts for each of its documents."""
+_READ: dict[tuple, tuple[bytes, str]] = {}
+"""Files :func:`read_bytes` read (their bytes and digest), by status: each document of a
+batch reads the same fonts, templates and stylesheets."""
+_READ_LIMIT = 64 * MB
+_SETTLED_NS = 2_000_000_000
+"""A file is remembered only when unchanged for this long (2 s) before it was read: a
+write in the same tick of the clock as the reading could leave its times as they were."""
+
+
+def _status(info: os.stat_result) -> tuple:
+    """What changes when a file is written, replaced or renamed over: device, inode,
+    size, modification and change times (no program can set a change time)."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def _settled(info: os.stat_result, now: int) -> bool:
+    return now - max(info.st_mtime_ns, info.st_ctime_ns) > _SETTLED_NS
+
+
+def _keep_read(info: os.stat_result, data: bytes, digest: str) -> None:
+    if _settled(info, time.time_ns()) and len(data) <= _READ_LIMIT // 16:
+        if sum(len(known) for known, _ in _READ.values()) + len(data) > _READ_LIMIT:
+            _READ.clear()
+        _READ[_status(info)] = (data, digest)
+
+
+def _digest(path: Path, info: os.stat_result) -> str:
+    """``path``'s SHA-256, from what this process read or hashed before when its status
+    is as it was then."""
+    status = _status(info)
+    known = _DIGESTS.get(status) or (_READ[status][1] if status in _READ else None)
+    if known is None:
+        now = time.time_ns()
+        known = sha256_file(path)
+        if _settled(info, now):
+            if len(_DIGESTS) >= 4096:
+                _DIGESTS.clear()
+            _DIGESTS[status] = known
+    return known
 
 
 # --- writing ------------------------------------------------------------------------------
