@@ -4,6 +4,7 @@ for every document that shares its data, and marked in the SVG per document."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,52 @@ def test_a_division_keeps_one_frame_whichever_state_is_marked(drawn):
 def test_a_drawing_without_the_element_to_mark_is_an_error_not_a_wrong_chart():
     with pytest.raises(marks.ChartError, match='no element mark-3 to mark'):
         marks.mark(b'<svg><g id="mark-1"><path style="fill: #fff"/></g></svg>', 'hbar', 5, 3)
+
+
+def _draw_every_chart(folder: str, counts: str, backwards: bool) -> dict:
+    """(In a fork.) Every profile's charts in English, as a worker of a parallel batch
+    draws them, sharing unmarked drawings in ``folder``; each drawing made is counted in
+    the file ``counts``. Returns each chart's SVG digest."""
+    import hashlib
+
+    edition = load_edition(PROJECT, 'state-trade/2016', ['en'])
+    specs = load_chart_specs(PROJECT, edition)
+    view, _ = data_view(PROJECT, edition, ['en'], specs)
+    look = draw.style_digest(PROJECT)
+    draw._UNMARKED.clear()
+    real = draw._svg
+
+    def counted(*args):
+        with open(counts, 'a', encoding='utf-8') as stream:
+            stream.write('drawn\n')
+        return real(*args)
+
+    draw._svg = counted
+    draw.share_drawings(Path(folder))
+    made = {}
+    for state in (reversed(view.items) if backwards else view.items):
+        for chart_id in edition.config.figures:
+            chart = draw.draw_chart(PROJECT, chart_id, specs[chart_id],
+                                    view.item_series[state]['en'][chart_id], 'en',
+                                    'charts.toml', look)
+            made[state, chart_id] = hashlib.sha256(chart.svg).hexdigest()
+    return made
+
+
+def test_the_workers_of_a_batch_draw_each_unmarked_drawing_once_between_them(drawn,
+                                                                          tmp_path):
+    """Two processes checking a batch at once, one from each end: the 10 drawings are
+    made once in all, and every chart is the one a process drawing alone makes."""
+    import concurrent.futures as futures
+    import hashlib
+    import multiprocessing
+
+    charts, _, _ = drawn
+    counts = tmp_path / 'counts'
+    with futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('fork')) as pool:
+        runs = [pool.submit(_draw_every_chart, str(tmp_path), str(counts), backwards)
+                for backwards in (False, True)]
+        made = [run.result() for run in runs]
+    assert counts.read_text().count('drawn') == 1 + 9
+    alone = {key: hashlib.sha256(chart.svg).hexdigest() for key, chart in charts.items()}
+    assert made[0] == made[1] == alone

@@ -208,19 +208,48 @@ _UNMARKED: dict[str, bytes] = {}
 _UNMARKED_KEPT = 64
 
 
+_SHARED: list[Path] = []
+"""The folder where the processes that check a batch's documents share their unmarked
+drawings (:func:`share_drawings`), if any."""
+
+
+def share_drawings(folder: Path | None) -> None:
+    """Let the processes forked from here on share their unmarked drawings in ``folder``
+    (a private, temporary folder of the build's; None: each process draws its own)."""
+    _SHARED[:] = [folder] if folder is not None else []
+
+
 def _unmarked(project: Project, spec: ChartSpec, series: Series, lang: str,
               look: str) -> bytes:
-    """The drawing of ``series`` with no x marked; made once per process and ``look``."""
+    """The drawing of ``series`` with no x marked; made once per process and ``look``
+    (once per build when the processes share them)."""
     plain = dataclasses.replace(series, highlight=None, context={})
     key = chart_key('unmarked', spec, plain, lang, look) if look else ''
     svg = _UNMARKED.get(key)
     if svg is None:
-        svg = _svg(project, spec, plain, lang)
+        if key and _SHARED:
+            svg = _drawn_once(_SHARED[0] / f'{key}.svg',
+                              lambda: _svg(project, spec, plain, lang))
+        else:
+            svg = _svg(project, spec, plain, lang)
         if key:
             while len(_UNMARKED) >= _UNMARKED_KEPT:
                 del _UNMARKED[next(iter(_UNMARKED))]
             _UNMARKED[key] = svg
     return svg
+
+
+def _drawn_once(path: Path, draw: Callable[[], bytes]) -> bytes:
+    """The drawing at ``path``, drawn by the first process that needs it while the
+    others wait for it (a lock per drawing: filelock's flock)."""
+    from filelock import FileLock
+
+    with FileLock(f'{path}.lock', poll_interval=0.01):
+        if path.is_file():
+            return path.read_bytes()
+        svg = draw()
+        write_atomically(path, svg)
+        return svg
 
 
 def _format(text: str, values: dict, chart_id: str, key: str, shown: str) -> str:
@@ -339,10 +368,13 @@ def chart_key(chart_id: str, spec: ChartSpec, series: Series, lang: str, look: s
 def style_digest(project: Project) -> str:
     """Digest of what every chart shares: the house style, the fonts, the drawing code
     and matplotlib's version (read once per run, not once per chart)."""
-    from importlib.metadata import version
-    digest = hashlib.sha256(version('matplotlib').encode() + b'\0')
+    from reportkit.files import digest_of
+    from reportkit.inputs import code_digests, software
+
+    digest = hashlib.sha256(software()['matplotlib'].encode() + b'\0')
+    code = code_digests()
     for path in CODE:
-        digest.update(path.read_bytes() + b'\0')
+        digest.update(code[f'reportkit/{path.relative_to(_PACKAGE).as_posix()}'].encode())
     for path, limit, kind in [(_style(project), MAX_STYLE_BYTES, 'chart style'),
                               *((font, MAX_FONT_BYTES, 'font') for font in _fonts(project))]:
         try:
@@ -350,7 +382,7 @@ def style_digest(project: Project) -> str:
                               shown=project.show(path), limit=limit, error=ChartError)
         except FileNotFoundError:
             raise ChartError('not found', path=project.show(path)) from None
-        digest.update(data + b'\0')
+        digest.update(digest_of(data).encode())
     return digest.hexdigest()
 
 

@@ -201,29 +201,46 @@ def _prepare_in_parallel(project: Project, todo: list[Document], progress: Progr
                          cache_dir: Path | None, jobs: int) -> list:
     """Phase 1 of every document in ``jobs`` forks of this process: each document's
     :class:`Prepared`, or its problem."""
-    import concurrent.futures as futures
     import multiprocessing
 
-    # Fork after the heavy libraries are imported: every worker starts warm (and so will
-    # the renderers forked later).
-    import weasyprint  # noqa: F401
-    from reportkit.charts import draw as charts  # noqa: F401
+    # Fork after the libraries of phase 1 are imported: every worker starts warm.
+    from reportkit.charts import draw as charts
     from reportkit.compose import compose  # noqa: F401
     from reportkit.data import read as data  # noqa: F401
     from reportkit.data import view as dataview  # noqa: F401
     from reportkit.narrative import markdown as narrative  # noqa: F401
     from reportkit.data import values  # noqa: F401
-    from reportkit.safety.worker import die_with_parent, stopped_on_error
+    from reportkit.safety.worker import staging_prefix
     context = multiprocessing.get_context('fork')
     # The workers die with the build; on any exception (Ctrl-C, SIGTERM) they are
-    # killed at once, and what they had written removed.
+    # killed at once, and what they had written removed. They draw each chart that marks
+    # the document's own row once between them, in a private folder.
     folders = {project.build, *(document.target.parent for document in todo)}
+    project.build.mkdir(parents=True, exist_ok=True)
+    shared = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=project.build))
+    charts.share_drawings(shared)
+    try:
+        return _prepare_in_pool(project, todo, progress, cache_dir, jobs, context, folders)
+    finally:
+        charts.share_drawings(None)
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _prepare_in_pool(project: Project, todo: list[Document], progress: Progress,
+                     cache_dir: Path | None, jobs: int, context, folders: set[Path]) -> list:
+    import concurrent.futures as futures
+
+    from reportkit.safety.worker import die_with_parent, stopped_on_error
     with futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context,
                                      initializer=die_with_parent,
                                      initargs=(os.getpid(),)) as pool, \
             stopped_on_error(pool, folders):
         running = {pool.submit(_prepare_quietly, project, document.request, cache_dir): document
                    for document in todo}
+        # The workers are forked: WeasyPrint loads here meanwhile, for the renderers,
+        # forks of this process, to start with it loaded.
+        from reportkit.render.pdf import load_weasyprint
+        load_weasyprint()
         checked, seen = {}, {}
         for done in futures.as_completed(running):
             document = running[done]
