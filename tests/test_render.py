@@ -114,3 +114,49 @@ def test_a_long_word_is_broken_inside_the_margins(project_copy, tmp_path, capsys
                 assert char['x1'] <= page.width - 22 * points + 1, char
             found += sum(1 for char in page.chars if char['text'] == 'x')
     assert found >= 190
+
+
+def _fonts_held() -> tuple[str, int]:
+    """(In a renderer.) The key of the fonts it holds, and which configuration it is."""
+    from reportkit.render import pdf
+
+    key, configuration = pdf._FONTS[0]
+    return key, id(configuration)
+
+
+def test_a_warm_renderer_loads_the_fonts_once_for_documents_that_share_them(project_copy):
+    """Documents one after another in one renderer give the bytes each gives alone; those
+    with the same fonts and font declarations share one font configuration (a profile in
+    either language, the report), and a stylesheet that declares another font gets its
+    own. The renderer's folder goes with it."""
+    from reportkit.project import Project
+    from reportkit.render.pdf import start_renderer
+    from reportkit.run.prepare import BuildRequest, prepare
+    from reportkit.run.render import render_language
+
+    project = Project.at(project_copy)
+
+    def documents():
+        yield prepare(project, BuildRequest('state-trade/2016', ['en'], item='MI')), 'en'
+        yield prepare(project, BuildRequest('state-trade/2016', ['fr'], item='TX')), 'fr'
+        yield prepare(project, BuildRequest('2015', ['en'])), 'en'
+        with (project_copy / 'templates' / 'print.css').open('a') as css:
+            css.write('@font-face { font-family: "Headline"; src: url(fonts/Lato-Bold.ttf); }\n')
+        yield prepare(project, BuildRequest('state-trade/2016', ['en'], item='MI')), 'en'
+
+    renderer = start_renderer(project.templates / 'fonts', project.build)
+    held = []
+    try:
+        for prepared, lang in documents():
+            warm, _ = render_language(project, prepared, lang, None, renderer=renderer,
+                                      keep=True)
+            alone, _ = render_language(project, prepared, lang, None)
+            assert warm.data == alone.data, (prepared.request, lang)
+            held.append(renderer.submit(_fonts_held).result(timeout=30))
+        folder = renderer.folder
+        assert folder.is_dir()
+    finally:
+        renderer.stop()
+    assert held[0] == held[1] == held[2]      # loaded once for all three
+    assert held[3][0] != held[2][0] and held[3][1] != held[2][1]
+    assert not folder.exists()

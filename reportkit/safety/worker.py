@@ -125,13 +125,17 @@ def interrupt_on_termination() -> Callable[[], None]:
 
 
 class Worker:
-    """A forked process: ``preload()`` first, then every :meth:`submit`-ted call in turn."""
+    """A forked process: ``preload()`` first, then every :meth:`submit`-ted call in turn.
 
-    def __init__(self, preload: Callable[[], None], name: str) -> None:
+    ``folder``, when given, is a folder of the worker's, for the files of its calls, and
+    removed when it is stopped."""
+
+    def __init__(self, preload: Callable[[], None], name: str,
+                 folder: Path | None = None) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context('fork')
-        self.name = name
+        self.name, self.folder = name, folder
         self._connection, theirs = context.Pipe()
         self._process = context.Process(target=_serve, args=(theirs, preload, os.getpid(), name),
                                         daemon=True, name=name)
@@ -182,6 +186,9 @@ class Worker:
             self._process.kill()
         self._process.join()
         self._connection.close()
+        if self.folder is not None:
+            import shutil
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass
