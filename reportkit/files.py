@@ -20,6 +20,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,24 +241,50 @@ def unchanged(root: Path, journal: Journal) -> bool:
     """True when every file and listing of ``journal`` is still as recorded (nothing
     is recorded by this check)."""
     root = Path(os.path.realpath(root))
+    looked = _LOOKED[-1] if _LOOKED else {}
     for name, digest in journal.files.items():
-        path = root / name
-        try:
-            resolved = Path(os.path.realpath(path))
-            if not resolved.is_relative_to(root):
-                return False
-            info = resolved.stat()
-            if not stat.S_ISREG(info.st_mode) or info.st_size > LARGEST_INPUT or \
-                    _digest(resolved, info) != digest:
-                return False
-        except OSError:
+        if (root, name) not in looked:
+            looked[root, name] = _current_digest(root, name)
+        if looked[root, name] != digest:
             return False
     for name, names in journal.listings.items():
-        folder, _, pattern = name.rpartition('/')
-        found = sorted((root / folder).glob(pattern)) if (root / folder).is_dir() else []
-        if [p.name for p in found] != names:
+        if (root, name, '*') not in looked:
+            folder, _, pattern = name.rpartition('/')
+            found = sorted((root / folder).glob(pattern)) if (root / folder).is_dir() else []
+            looked[root, name, '*'] = [p.name for p in found]
+        if looked[root, name, '*'] != names:
             return False
     return True
+
+
+@contextlib.contextmanager
+def looking_once() -> Iterator[None]:
+    """Within it, :func:`unchanged` looks at each file and listing once, however many
+    journals name it: for a pass over many documents at once (those of a batch share
+    their templates, fonts and data files)."""
+    _LOOKED.append({})
+    try:
+        yield
+    finally:
+        _LOOKED.pop()
+
+
+_LOOKED: list[dict] = []
+
+
+def _current_digest(root: Path, name: str) -> str | None:
+    """The SHA-256 of the file ``name`` under ``root`` now; None when it is not a regular
+    file inside ``root`` (whatever a link says), is too large, or cannot be read."""
+    try:
+        resolved = Path(os.path.realpath(root / name))
+        if not resolved.is_relative_to(root):
+            return None
+        info = resolved.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > LARGEST_INPUT:
+            return None
+        return _digest(resolved, info)
+    except OSError:
+        return None
 
 
 _DIGESTS: dict[tuple, str] = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportkit.errors import ReportError
+from reportkit.files import looking_once
 from reportkit.run.prepare import BuildRequest, output_name
 from reportkit.project import Project
 from reportkit.run.slices import Slices
@@ -42,6 +43,11 @@ class Document:
 def plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[Document]:
     """Every document of the requested editions, in order, with the cache key of those
     whose inputs are unchanged."""
+    with looking_once():   # each file the documents' last builds read, looked at once
+        return _plan(project, requests, use_cache)
+
+
+def _plan(project: Project, requests: list[BuildRequest], use_cache: bool) -> list[Document]:
     from reportkit.inputs import code_digests, key, software
     from reportkit.load.edition import load_edition_config
 
