@@ -279,7 +279,32 @@ _LOADING = 0.0
 """Seconds the renderer took to load WeasyPrint."""
 
 
+_MEANWHILE: list = []
+"""The thread loading WeasyPrint in this process, if :func:`load_weasyprint_meanwhile`
+started one."""
+
+
+def load_weasyprint_meanwhile() -> None:
+    """Start loading WeasyPrint in a thread of this process, while it waits for others
+    (the renderers forked later start with it loaded); :func:`load_weasyprint` waits
+    for it."""
+    import sys
+    import threading
+
+    if 'weasyprint' not in sys.modules and not _MEANWHILE:
+        thread = threading.Thread(target=_load, name='loading WeasyPrint', daemon=True)
+        _MEANWHILE.append(thread)
+        thread.start()
+
+
 def load_weasyprint() -> None:
+    """WeasyPrint and what renders with it, loaded in this process."""
+    while _MEANWHILE:   # being loaded already: wait for it (in a fork: it is not there)
+        _MEANWHILE.pop().join()
+    _load()
+
+
+def _load() -> None:
     global _LOADING
     started = time.perf_counter()
     import weasyprint  # noqa: F401

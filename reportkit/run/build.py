@@ -34,7 +34,7 @@ from reportkit.errors import ReportError, RenderError, problems_of, raise_all, u
 from reportkit.run.plan import Document, depends, label, plan, weight
 from reportkit.run.slices import Slices
 from reportkit.run.prepare import RENDERED, STAGES, BuildRequest, Prepared, Progress, prepare, quiet
-from reportkit.run.render import BuildResult, render_all, render_to_part
+from reportkit.run.render import BuildResult, render_all
 from reportkit.project import Project
 from reportkit.render.pdf import PDF_VARIANT  # render.py imports WeasyPrint only when rendering
 
@@ -63,7 +63,7 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
 
     started = time.perf_counter()
     # First of all, WeasyPrint starts loading in a second process (the speculation is
-    # stopped below if there is not exactly one document to render).
+    # stopped below if there is nothing to render here).
     renderer = None
     if jobs > 1 and (project.templates / 'fonts').is_dir():
         renderer = start_renderer(project.templates / 'fonts', project.build)
@@ -81,7 +81,7 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         todo.sort(key=lambda d: -weight(project, d))
         if planned is not None:
             planned(len(documents), len(todo))
-        if renderer and (len(todo) != 1 or dask):
+        if renderer and (not todo or dask):
             renderer.stop()
             renderer = None
         if todo:
@@ -137,9 +137,10 @@ def _put_in_place(document: Document, hit, rendered: dict, progress: Progress,
 def _run(project: Project, todo: list[Document], progress: Progress,
          cache_dir: Path | None, jobs: int, cache, renderer: Worker | None,
          dask: str | None = None) -> dict[int, tuple[Path, BuildResult]]:
-    """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (one
-    document: phase 1 here while the ``renderer`` loads WeasyPrint, phase 2 there), or
-    as tasks of the Dask cluster at ``dask``."""
+    """Phase 1 for every document, then phase 2; in ``jobs`` processes when > 1 (while
+    the ``renderer`` loads WeasyPrint, which then renders the first document, and the
+    next ones if this process has not loaded it for more renderers by then), or as
+    tasks of the Dask cluster at ``dask``."""
     requests = [d.request for d in todo]
     prepared_all: list[Prepared | None] = [None] * len(todo)
     if dask:
@@ -237,10 +238,11 @@ def _prepare_in_pool(project: Project, todo: list[Document], progress: Progress,
             stopped_on_error(pool, folders):
         running = {pool.submit(_prepare_quietly, project, document.request, cache_dir): document
                    for document in todo}
-        # The workers are forked: WeasyPrint loads here meanwhile, for the renderers,
-        # forks of this process, to start with it loaded.
-        from reportkit.render.pdf import load_weasyprint
-        load_weasyprint()
+        # The workers are forked: WeasyPrint loads here meanwhile, in a thread, for the
+        # renderers to come (forks of this process), and the speculative renderer, if
+        # any, renders the first document without waiting for it.
+        from reportkit.render.pdf import load_weasyprint_meanwhile
+        load_weasyprint_meanwhile()
         checked, seen = {}, {}
         for done in futures.as_completed(running):
             document = running[done]
@@ -263,23 +265,18 @@ def _share_assets(prepared, seen: dict[str, bytes]) -> None:
 def _render(project: Project, prepared_all: list[Prepared], todo: list[Document], cache,
             progress: Progress, jobs: int, renderer: Worker | None) -> list:
     """Phase 2: each document rendered to a hidden file beside its target, or its
-    problem; in the ``renderer`` already started (one document), else in ``jobs`` warm
-    renderers (:func:`~.render.render_all`). A document whose composed content was
+    problem, in ``jobs`` warm renderers (:func:`~.render.render_all`), the first of them
+    the ``renderer`` already started, if any. A document whose composed content was
     rendered before is copied from the cache instead."""
     finished = _reusable(project, prepared_all, todo, cache, progress)
     left = [i for i, document in enumerate(todo) if id(document) not in finished]
-    if renderer is not None and len(left) == 1:
-        (i,) = left
-        progress(6, STAGES[5], f'{label(todo[i])} {todo[i].lang}')
-        finished[id(todo[i])] = render_to_part(project, prepared_all[i], todo[i].target,
-                                               renderer)
-    elif left:
+    if left:
         def told(n: int, done: bool) -> None:
             document = todo[left[n]]
             progress(6, RENDERED if done else STAGES[5], f'{label(document)} {document.lang}')
 
         outputs = render_all(project, [(prepared_all[i], todo[i].target) for i in left],
-                             jobs, told)
+                             jobs, told, renderer)
         for i, output in zip(left, outputs):
             finished[id(todo[i])] = output
     return [finished[id(d)] for d in todo]

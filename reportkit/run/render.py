@@ -192,14 +192,23 @@ batch's size."""
 
 
 def render_all(project: Project, work: list[tuple[Prepared, Path]], jobs: int,
-               told: Callable[[int, bool], None]) -> list:
+               told: Callable[[int, bool], None], first: Worker | None = None) -> list:
     """Each (prepared document, target) rendered to a hidden file beside its target, in
     ``jobs`` warm renderers at once; in order, (temp path, result) or the problem.
-    ``told(index, finished)`` is called in this thread as each render starts and ends."""
+    ``told(index, finished)`` is called in this thread as each render starts and ends.
+
+    ``first``, a renderer already loaded (the build's speculative one), takes the first
+    document at once; the others start when this process has loaded WeasyPrint, and
+    take what is left then (none, for a batch of two small documents)."""
     pool = _Renderers(project, work)
-    threads = [threading.Thread(target=pool.serve, args=(pool.start(),), daemon=True,
-                                name=f'renderer {n + 1}')
-               for n in range(max(1, min(jobs, len(work))))]
+    count = max(1, min(jobs, len(work)))
+    if first is not None and first.alive:
+        pool.started.append(first)   # stopped with the others (at the end, or on Ctrl-C)
+    else:
+        first = pool.start()   # in the build's thread, before any other
+    threads = [threading.Thread(target=pool.serve, args=(first if n == 0 else None,),
+                                daemon=True, name=f'renderer {n + 1}')
+               for n in range(count)]
     outputs: list = [None] * len(work)
     try:
         for thread in threads:
@@ -223,14 +232,13 @@ def render_all(project: Project, work: list[tuple[Prepared, Path]], jobs: int,
 class _Renderers:
     """The renderers of :func:`render_all` and the documents they take in turn.
 
-    The first renderers start in the build's thread, before any other. A renderer that
-    overran its budget, or rendered its share, is replaced by a fork made from its own
-    thread, one at a time; the other threads then only wait for their renderer or write
-    files, holding none of the locks a fork could inherit locked."""
+    A renderer is a fork of this process once it has WeasyPrint loaded (loaded when the
+    first is started). One that overran its budget, or rendered its share, is replaced by
+    a fork made from its own thread, one at a time; the other threads then only wait for
+    their renderer or write files, holding none of the locks a fork could inherit
+    locked."""
 
     def __init__(self, project: Project, work: list[tuple[Prepared, Path]]) -> None:
-        from reportkit.render.pdf import load_weasyprint, use_bundled_fonts
-
         self.project, self.work = project, work
         self.todo: queue.SimpleQueue = queue.SimpleQueue()
         for index in range(len(work)):
@@ -238,30 +246,44 @@ class _Renderers:
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # (index, None: started | output)
         self.started: list[Worker] = []
         self.lock = threading.Lock()
-        # WeasyPrint loaded here first: every renderer, a fork of this process, has it.
-        use_bundled_fonts(project.templates / 'fonts', project.build)
-        load_weasyprint()
+        self.stopping = False
 
-    def start(self) -> Worker:
-        from reportkit.render.pdf import start_renderer
+    def start(self) -> Worker | None:
+        """A fresh renderer; None when no document is waiting for one (or the pool is
+        stopping)."""
+        from reportkit.render.pdf import load_weasyprint, start_renderer, use_bundled_fonts
 
         with self.lock:
-            renderer = start_renderer(self.project.templates / 'fonts', self.project.build)
+            if self.stopping or self.todo.empty():
+                return None
+            fonts = self.project.templates / 'fonts'
+            # Loaded here first: every renderer, a fork of this process, has it.
+            use_bundled_fonts(fonts, self.project.build)
+            load_weasyprint()
+            if self.todo.empty():   # the others took what was left meanwhile
+                return None
+            renderer = start_renderer(fonts, self.project.build)
             self.started.append(renderer)
             return renderer
 
-    def serve(self, renderer: Worker) -> None:
-        """(In its own thread.) Render the next document waiting, until none is left."""
+    def serve(self, renderer: Worker | None) -> None:
+        """(In its own thread.) Render the next document waiting, until none is left;
+        ``renderer`` None: in one started first (if documents are still waiting then)."""
         served = 0
         try:
             while True:
+                if renderer is None or not renderer.alive or served == RENDERS_PER_RENDERER:
+                    if self.todo.empty():
+                        return   # (the build stops the renderers)
+                    if renderer is not None:
+                        renderer.stop()
+                    renderer, served = self.start(), 0
+                    if renderer is None:
+                        return
                 try:
                     index = self.todo.get_nowait()
                 except queue.Empty:
                     return
-                if not renderer.alive or served == RENDERS_PER_RENDERER:
-                    renderer.stop()
-                    renderer, served = self.start(), 0
                 served += 1
                 prepared, target = self.work[index]
                 self.events.put((index, None))
@@ -271,5 +293,7 @@ class _Renderers:
             self.events.put((None, error))
 
     def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
         for renderer in self.started:
             renderer.stop()

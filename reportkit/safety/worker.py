@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ class Worker:
 
         context = multiprocessing.get_context('fork')
         self.name, self.folder = name, folder
+        self._stopping = threading.Lock()
         self._connection, theirs = context.Pipe()
         self._process = context.Process(target=_serve, args=(theirs, preload, os.getpid(), name),
                                         daemon=True, name=name)
@@ -181,14 +183,16 @@ class Worker:
         return self._process.is_alive()
 
     def stop(self) -> None:
-        """Stop the worker, whatever it is doing (loading, waiting or working)."""
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._connection.close()
-        if self.folder is not None:
-            import shutil
-            shutil.rmtree(self.folder, ignore_errors=True)
+        """Stop the worker, whatever it is doing (loading, waiting or working); from any
+        thread, as often as asked."""
+        with self._stopping:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._connection.close()
+            if self.folder is not None:
+                import shutil
+                shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass
