@@ -228,6 +228,7 @@ def _unmarked(project: Project, spec: ChartSpec, series: Series, lang: str,
     svg = _UNMARKED.get(key)
     if svg is None:
         if key and _SHARED:
+            _pyplot()   # loaded first, rather than waiting for another process's drawing
             svg = _drawn_once(_SHARED[0] / f'{key}.svg',
                               lambda: _svg(project, spec, plain, lang))
         else:
