@@ -145,12 +145,24 @@ def read_bytes(root: Path, path: Path, *, what: str, shown: str, limit: int,
 
 
 def digest_of(data: bytes) -> str:
-    """The SHA-256 of bytes :func:`read_bytes` returned (found again, not computed, for
-    a file read before in this process)."""
-    for known, digest in _READ.values():
-        if known is data:
-            return digest
-    return hashlib.sha256(data).hexdigest()
+    """The SHA-256 of ``data``, computed once per bytes object in this process: the bytes
+    :func:`read_bytes` returned, or the fonts and images a batch's documents share, are
+    hashed again for each document's keys otherwise."""
+    known = _BY_IDENTITY.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    digest = hashlib.sha256(data).hexdigest()
+    _remember(_BY_IDENTITY, id(data), data, digest)
+    return digest
+
+
+def _remember(memo: dict, key, data: bytes, digest: str) -> None:
+    """Keep (``data``, ``digest``) in ``memo``: files of 4 MB at most, 64 MB in all (then
+    the memo starts again)."""
+    if len(data) <= _KEPT_LIMIT // 16:
+        if sum(len(known) for known, _ in memo.values()) + len(data) > _KEPT_LIMIT:
+            memo.clear()
+        memo[key] = (data, digest)
 
 
 def _read_at_most(descriptor: int, count: int) -> bytes:
@@ -293,7 +305,9 @@ checks the same templates and fonts for each of its documents."""
 _READ: dict[tuple, tuple[bytes, str]] = {}
 """Files :func:`read_bytes` read (their bytes and digest), by status: each document of a
 batch reads the same fonts, templates and stylesheets."""
-_READ_LIMIT = 64 * MB
+_BY_IDENTITY: dict[int, tuple[bytes, str]] = {}
+"""Bytes :func:`digest_of` hashed (and their digest), by their ``id``."""
+_KEPT_LIMIT = 64 * MB
 _SETTLED_NS = 2_000_000_000
 """A file is remembered only when unchanged for this long (2 s) before it was read: a
 write in the same tick of the clock as the reading could leave its times as they were."""
@@ -310,10 +324,9 @@ def _settled(info: os.stat_result, now: int) -> bool:
 
 
 def _keep_read(info: os.stat_result, data: bytes, digest: str) -> None:
-    if _settled(info, time.time_ns()) and len(data) <= _READ_LIMIT // 16:
-        if sum(len(known) for known, _ in _READ.values()) + len(data) > _READ_LIMIT:
-            _READ.clear()
-        _READ[_status(info)] = (data, digest)
+    if _settled(info, time.time_ns()):
+        _remember(_READ, _status(info), data, digest)
+        _remember(_BY_IDENTITY, id(data), data, digest)
 
 
 def _digest(path: Path, info: os.stat_result) -> str:

@@ -286,11 +286,11 @@ def content_key(prepared: Prepared, name: str) -> str:
     """What goes into the renderer for a document: its composed HTML and every asset,
     the PDF's name and date, the variant, the code and the software. Two builds whose
     documents compose to the same bytes render the same PDF."""
+    from reportkit.files import digest_of
     from reportkit.inputs import code_digests, key, software
 
     composed = next(iter(prepared.composed.values()))
-    assets = {name: hashlib.sha256(data).hexdigest()
-              for name, data in sorted(composed.assets.items())}
+    assets = {name: digest_of(data) for name, data in sorted(composed.assets.items())}
     return key('rendered', PDF_VARIANT, name, str(prepared.edition.config.publication_date),
                hashlib.sha256(composed.html.encode()).hexdigest(), assets, software(),
                code_digests())
