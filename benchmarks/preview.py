@@ -4,7 +4,7 @@
 14. from the file's write to the reload event the page's script listens to (an event
     stream read here, as the script reads it), for each edit: target ≤ 0.5 s (median);
 15. from the write to the new sentence visible in a real browser (chromium) that shows
-    the page, reloaded by its own script: target ≤ 0.5 s (median);
+    the page, updated in place by its own script: target ≤ 0.5 s (median);
 16. the PDF asked for after an edit (not in the cache), against its floor: WeasyPrint
     alone rendering the same composed document, warm, in a process of its own (as row
     9's ideal): target ≤ 1.1 ×. 16a is the session's first PDF (rendered when asked

@@ -117,16 +117,36 @@ def test_a_save_shows_in_the_open_page_at_the_place_being_read(running):
         assert reader.evaluate("document.querySelectorAll('script[src=\"/_preview/reload.js\"]')"
                                ".length") == 1
         sentence = NEW.format(n=1)
+        for page in pages:
+            page.evaluate('window.loadedOnce = true')   # (gone if the page loads again)
         with edited(running, TRADE, FIRST_SENTENCE, f'{sentence} {FIRST_SENTENCE}'):
-            for page in pages:   # no page.reload(): the page reloads itself
+            for page in pages:   # no page.reload(): the page updates itself
                 page.get_by_text(sentence).wait_for(timeout=15_000)
-            time.sleep(0.3)   # (the place is restored once the page has loaded)
+            time.sleep(0.3)
             after = reader.evaluate("document.getElementById('sec-law-enforcement')"
                                     ".getBoundingClientRect().top")
             assert abs(after - before) < 80, (before, after)
+            # Updated in place: the style sheets and fonts were not loaded again.
+            assert all(page.evaluate('window.loadedOnce === true') for page in pages)
         for page in pages:
             page.get_by_text(sentence).wait_for(state='detached', timeout=15_000)
             page.context.close()
+
+
+def test_a_change_of_style_loads_the_page_again_with_the_new_style(running):
+    with browser() as chromium:
+        page = opened(chromium, running.address, 1280)
+        page.evaluate("document.getElementById('sec-law-enforcement').scrollIntoView()")
+        page.evaluate('window.loadedOnce = true')
+        colour = "getComputedStyle(document.body).backgroundColor"
+        assert page.evaluate(colour) == 'rgb(255, 255, 255)'
+        with edited(running, 'templates/web.css', 'background: #fff;', 'background: #fdfdf0;'):
+            page.wait_for_function(f"{colour} === 'rgb(253, 253, 240)'", timeout=15_000)
+            assert page.evaluate('window.loadedOnce') is None   # loaded again, as a whole
+            top = page.evaluate("document.getElementById('sec-law-enforcement')"
+                                ".getBoundingClientRect().top")
+            assert abs(top) < 80, top   # at the place being read
+        page.wait_for_function(f"{colour} === 'rgb(255, 255, 255)'", timeout=15_000)
 
 
 def test_a_problem_shows_in_the_page_with_file_and_line_until_fixed(running):
@@ -282,12 +302,24 @@ def test_a_profile_previews_in_french_and_follows_its_data(tmp_path):
         before = page_text(preview, 'state-trade-2016-mi-fr-r1')
         assert '23,7 milliards' in before and '29,7 milliards' not in before
         data = project / 'data' / 'us_state_trade_with_canada_2016.csv'
-        builds = preview.status()['builds']
-        save_by_rename(data, data.read_text(encoding='utf-8').replace(
-            '2016,Michigan,MI,23712.09183,', '2016,Michigan,MI,29712.09183,', 1))
-        preview.wait_for(lambda s: s['builds'] > builds, what='a build after the data changed')
-        after = page_text(preview, 'state-trade-2016-mi-fr-r1')
-        assert '29,7 milliards' in after and '23,7 milliards' not in after
+        charts = "[...document.images].map(i => i.getAttribute('src'))"
+        with browser() as chromium:
+            page = opened(chromium, preview.address, 1280)
+            shown = page.evaluate(charts)
+            assert shown and all('?v=' in src for src in shown), shown
+            builds = preview.status()['builds']
+            save_by_rename(data, data.read_text(encoding='utf-8').replace(
+                '2016,Michigan,MI,23712.09183,', '2016,Michigan,MI,29712.09183,', 1))
+            preview.wait_for(lambda s: s['builds'] > builds, what='a build after the data changed')
+            after = page_text(preview, 'state-trade-2016-mi-fr-r1')
+            assert '29,7 milliards' in after and '23,7 milliards' not in after
+            # The open page shows the new figure and asks for the charts drawn again
+            # (their content changed: so does their address), every one of them loaded.
+            page.get_by_text('29,7 milliards').first.wait_for(timeout=15_000)
+            now = page.evaluate(charts)
+            assert len(now) == len(shown) and set(now) != set(shown), (shown, now)
+            page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth)",
+                                   timeout=15_000)
     finally:
         assert preview.stop() == 0
 

@@ -50,9 +50,9 @@ def _with_notes(chapter: Element, notes: dict[str, Element]) -> Element:
     return box
 
 
-def _own(element: Element, prefix: str, folder: str) -> str:
+def _own(element: Element, prefix: str, page) -> str:
     """``element`` as HTML, its ids and links to them prefixed, its files asked for from
-    ``folder``."""
+    ``page``'s folder, with a mark of their content."""
     for item in element.iter():
         if item.get('id'):
             item.set('id', prefix + item.get('id'))
@@ -65,7 +65,7 @@ def _own(element: Element, prefix: str, folder: str) -> str:
         for name in ('src', 'href'):
             value = item.get(name)
             if value and not value.startswith(('#', '/')) and ':' not in value:
-                item.set(name, f'/{folder}/{value.removeprefix("./")}')
+                item.set(name, f'/{page.folder}/{page.address(value.removeprefix("./"))}')
     return ElementTree.tostring(element, encoding='unicode', method='html')
 
 
@@ -84,15 +84,15 @@ def compare_page(pages: list, problem: str | None, version: int, names: dict[str
         for page, tag, chapters, notes in parsed:
             chapter = chapters.get(anchor)
             source = sources.get((page.lang, anchor), '')
-            inner = (_own(_with_notes(chapter, notes), f'{page.lang}-', page.folder)
+            inner = (_own(_with_notes(chapter, notes), f'{page.lang}-', page)
                      if chapter is not None else '<p class="missing">(none in this language)</p>')
             cells.append(f'<td lang="{escape(tag)}"><p class="source" lang="en">'
                          f'<code>{escape(source)}</code></p>{inner}</td>')
         rows.append(f'<tr>{"".join(cells)}</tr>')
     links = ' · '.join(f'<a href="/{escape(page.folder)}/" lang="{escape(tag)}">'
                        f'{escape(names[page.lang])}</a>' for page, tag, _, _ in parsed)
-    sheets = ''.join(f'<link rel="stylesheet" href="/{escape(pages[0].folder)}/{escape(name)}">'
-                     for name in _stylesheets(pages[0]))
+    sheets = ''.join(f'<link rel="stylesheet" href="/{escape(pages[0].folder)}/'
+                     f'{escape(pages[0].address(name))}">' for name in _stylesheets(pages[0]))
     title = f'{names[pages[0].lang]} — ' + ' — '.join(names[p.lang] for p in pages[1:])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

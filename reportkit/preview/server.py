@@ -49,6 +49,8 @@ SECURITY = {
 }
 KEEPALIVE_SECONDS = 15
 MAIN, BODY = re.compile(r'<main[\s>]'), re.compile(r'<body[^>]*>')
+OWN_FILE = re.compile(r'(\s(?:src|href)=")([^"#?:]+)(")')
+"""An attribute that names a file by a relative address (the page's own files)."""
 
 
 class Hub:
@@ -71,8 +73,10 @@ class Hub:
 def page_html(preview: Preview, page) -> bytes:
     """A page as the preview serves it: the reload script in its head, the preview bar
     and the last problem (if any) just before its ``main`` (after the skip link and the
-    header, so that the skip link stays the first thing the keyboard reaches)."""
+    header, so that the skip link stays the first thing the keyboard reaches), and its
+    files asked for with a mark of their content (:meth:`~.session.Page.address`)."""
     html = page.files['index.html'].decode('utf-8')
+    html = OWN_FILE.sub(lambda m: m.group(1) + page.address(m.group(2)) + m.group(3), html)
     head = (f'<link rel="stylesheet" href="{PREVIEW_STYLE}">'
             f'{preview_head(page.folder, preview.version_of(page.folder))}')
     html = html.replace('</head>', head + '</head>', 1)

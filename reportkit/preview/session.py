@@ -41,6 +41,18 @@ class Page:
     prepared: Prepared
     version: int
 
+    def address(self, name: str) -> str:
+        """How the page asks for its file ``name``: with a mark of the file's content
+        (``charts/trade.svg?v=…``), so that a page updated in place fetches a chart or
+        style sheet again when, and only when, it changed. Anything that is not one of
+        the page's files is left as it is."""
+        from reportkit.files import digest_of
+
+        data = self.files.get(name)
+        if data is None or name == 'index.html':
+            return name
+        return f'{name}?v={digest_of(data)[:12]}'
+
 
 @dataclass
 class Problem:
