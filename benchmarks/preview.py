@@ -3,8 +3,9 @@
 
 14. from the file's write to the reload event the page's script listens to (an event
     stream read here, as the script reads it), for each edit: target ≤ 0.5 s (median);
-15. from the write to the new sentence visible in a real browser (chromium) that shows
-    the page, updated in place by its own script: target ≤ 0.5 s (median);
+15. from the write to the new sentence in a real browser (chromium) that shows the page,
+    updated in place by its own script: the animation frame in which the page has it
+    (:data:`SHOWN`); target ≤ 0.5 s (median);
 16. the PDF asked for after an edit (not in the cache), against its floor: WeasyPrint
     alone rendering the same composed document, warm, in a process of its own (as row
     9's ideal): target ≤ 1.1 ×. 16a is the session's first PDF (rendered when asked
@@ -32,6 +33,12 @@ FIRST = 'The second area of cooperation aims'
 EDITION = 'reports/beyond-the-border/2015/edition.toml'
 PAGE = 'beyond-the-border-2015-en-r1-DRAFT'
 PDF = 'beyond-the-border-2015-en-r1-DRAFT.pdf'
+SHOWN = ('sentence => document.body && document.body.textContent.includes(sentence) '
+         '&& performance.timeOrigin + performance.now()')
+"""Row 15's check, run by the page at each of its animation frames (the frame in which
+the sentence is first there is the one painted next): when, on the system's clock (ms).
+(Playwright's own waiting for a text looks at growing intervals, up to 0.5 s apart: it
+would count its own lateness.)"""
 
 
 class Events:
@@ -107,12 +114,12 @@ def measure_preview(code: Path, project: Path, base: Path, runs: int, edits: int
             for n in range(runs):   # 14-15
                 time.sleep(0.8)   # every language built, the page settled
                 seen, before = len(events.arrived), preview.status()['builds']
-                started = time.perf_counter()
+                wall, started = time.time(), time.perf_counter()
                 sentence = edit(n)
-                page.get_by_text(sentence).wait_for(timeout=30_000)
-                visible = time.perf_counter()
+                shown = page.wait_for_function(SHOWN, arg=sentence, polling='raf',
+                                               timeout=30_000).json_value()
                 found['event'].append(events.after(seen) - started)
-                found['visible'].append(visible - started)
+                found['visible'].append(shown / 1000 - wall)
                 built(before)
         events.close()
         preview.wait_for(lambda s: s['problem'] is None)
@@ -184,7 +191,8 @@ def preview_table(found: dict, spread) -> Table:
     event, visible = statistics.median(found['event']), statistics.median(found['visible'])
     table.add_row('14. write → reload event', spread(found['event']), f'{event:.2f}',
                   f'≤ 0.5 s (median): {verdict(event <= 0.5)}')
-    table.add_row('15. write → new text visible in chromium', spread(found['visible']),
+    table.add_row('15. write → new text in chromium (the frame that has it)',
+                  spread(found['visible']),
                   f'{visible:.2f}', f'≤ 0.5 s (median): {verdict(visible <= 0.5)}')
     first = found['pdf first'] / found['floor first']
     table.add_row("16a. the session's first PDF, after an edit (rendered when asked for)",
