@@ -10,8 +10,9 @@
 The batch rows (102 two-page profiles: 51 states, English and French) print the range
 over their runs, min–max: the cold batch with -j 1 and -j 2, its ideal (WeasyPrint alone
 on the same 102 composed documents, one process, divided by the cores), the rebuild after
-one state's row changed, and the peak memory of the build's processes for 20 and for 102
-documents. They measure and print; they never fail the run.
+one state's row changed, and the peak memory of the build's processes for a smaller
+batch (as many states as a renderer renders documents before a fresh one takes over) and
+for 102 documents. They measure and print; they never fail the run.
 
 Every run is a fresh process (nothing warm but the operating system's file cache), on a
 throwaway copy of the project, so the real build/ cache is never touched, with a copy of
@@ -256,7 +257,7 @@ def floor_batch(out: str, pages: list[str]) -> None:
 def batch_rows(project: Path, base: Path, runs: int, cheap_runs: int,
                console: Console) -> dict:
     """The state-trade/2016 batch: every measurement of the batch table; the cold
-    batches and their ideal ``runs`` times, the 40-document batch and the rebuild after
+    batches and their ideal ``runs`` times, the smaller batch and the rebuild after
     an edit ``cheap_runs`` times."""
     python = sys.executable
     helper = str(CODE / 'benchmarks' / 'run.py')   # its _compose and _floor
@@ -307,9 +308,12 @@ def batch_rows(project: Path, base: Path, runs: int, cheap_runs: int,
                       f'-j 2 {parallel["wall"]:.1f} s, ideal {found["ideal"][-1]:.1f} s[/]')
     found['documents'] = len(documents)
 
-    # 4. The same watch on a 40-document batch (20 states, two languages): each of the
-    # two renderers renders its full share (16) there too, as in the whole batch.
-    codes = sorted({d.split('-')[0] for d in documents})[:20]
+    # 4. The same watch on a smaller batch (two languages): each of the two renderers
+    # renders its full share there too (RENDERS_PER_RENDERER), as in the whole batch.
+    share = int(re.search(r'^RENDERS_PER_RENDERER = (\d+)$', (
+        CODE / 'reportkit' / 'run' / 'render.py').read_text(encoding='utf-8'), re.M)[1])
+    codes = sorted({d.split('-')[0] for d in documents})[:share]
+    found['small'] = 2 * len(codes)
     for _ in range(cheap_runs):
         found['rss20'].append(run_tree(build('--only', ','.join(codes)), jobs=2))
 
@@ -391,12 +395,13 @@ def batch_table(found: dict) -> Table:
                       f'({check(max(workers) <= 300)}), main {spread(mains, 0)}, '
                       f'whole tree {spread(trees, 0)} MB', '', '', '')
 
-    memory('40 docs', found['rss20'])
+    memory(f"{found['small']} docs", found['rss20'])
     memory(f'{found["documents"]} docs', found['rss102'])
     for role, what in (('render', 'a renderer'), ('worker', 'a checking worker')):
         growth = median([w[role] for w in found['rss102']]) - median(
             [w[role] for w in found['rss20']])
-        table.add_row(f'    {what}, 102 docs minus 40 (medians)', f'{growth:+.0f} MB', '',
+        table.add_row(f"    {what}, 102 docs minus {found['small']} (medians)",
+                      f'{growth:+.0f} MB', '',
                       f'not growing (≤ +10 MB): {check(growth <= 10)}')
     serial_rss = found['serial_rss']
     table.add_row(f'    -j 1, {found["documents"]} docs: main '
@@ -532,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--runs', type=int, default=5,
                         help='runs of each measurement (at least 3; default 5), the '
-                             "batch's 40-document build and one-row edit included")
+                             "batch's smaller build and one-row edit included")
     parser.add_argument('--batch-runs', type=int, default=3,
                         help='runs of the cold batch builds and their ideal, which take '
                              'minutes each (at least 2; default 3)')

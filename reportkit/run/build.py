@@ -81,7 +81,10 @@ def build_many(project: Project, requests: list[BuildRequest], progress: Progres
         todo.sort(key=lambda d: -weight(project, d))
         if planned is not None:
             planned(len(documents), len(todo))
-        if renderer and (not todo or dask):
+        # A batch's renderers are forks of this process, which loads WeasyPrint once for
+        # all of them while the documents are checked: a second load, in the speculative
+        # renderer, would only take a core from the checking.
+        if renderer and (not todo or dask or len(todo) > 2 * jobs):
             renderer.stop()
             renderer = None
         if todo:
