@@ -54,8 +54,9 @@ def die_with_parent(parent_pid: int) -> None:
     dies, and leave the terminal's signals to the parent.
 
     The kernel sends SIGKILL to the child when the parent ends, even by ``kill -9``, which
-    runs no cleanup (strictly, when the thread that forked ends: every child here is forked
-    by a main thread). The parent may have died before the request was made, and then no
+    runs no cleanup (strictly, when the thread that forked it ends: a renderer that a
+    batch's renderer thread forked to take over ends with that thread, once no document is
+    left for it; one found dead is replaced). The parent may have died before the request was made, and then no
     signal would come: the child checks, and leaves. Ctrl-C reaches every process of the
     terminal, but the parent answers it and stops its children, so they ignore it; SIGTERM
     and SIGHUP end a child at once, instead of raising the parent's exception (meant for the
