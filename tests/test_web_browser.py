@@ -84,12 +84,25 @@ def test_narrow(chromium, built, stem):
         if overflow > 0:
             problems.append(f'scrolls sideways by {overflow} px; wider than the viewport: '
                             + ', '.join(too_wide(page)))
+        problems += [f'broken over lines: {text!r}' for text in broken_identifiers(page)]
         if stem in SCREENSHOTS:
             problems += screenshot_problems(page, f'{stem}-{NARROW}')
         problems += axe_problems(page, NARROW)
     finally:
         page.context.close()
     assert not problems, f'{stem} at {NARROW} px:\n' + '\n'.join(problems)
+
+
+def broken_identifiers(page) -> list[str]:
+    """The identifiers (catalogue number, ISBN) the page shows on more than one line: a
+    reader copies or reads out a number whole."""
+    return page.evaluate("""() => [...document.querySelectorAll('.identifiers dd')]
+        .filter(dd => {
+            const range = document.createRange();
+            range.selectNodeContents(dd);
+            return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+        })
+        .map(dd => dd.textContent)""")
 
 
 def loading_problems(page, outside: list[str]) -> list[str]:
